@@ -1,0 +1,480 @@
+/**
+ * The SENCE attendance use cases: open a session, close it, receive SENCE's answers, expire what
+ * is due, and say what the learner's panel shows. Talks only to ports (stores) and pure domain
+ * code; the web layer translates HTTP to these calls and back.
+ */
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { AppError, type ErrorCode } from '../errors';
+import type {
+  AttendanceSession,
+  AttemptPhase,
+  AuditEntry,
+  CallbackAttempt,
+  Course,
+  CourseKey,
+  Learner,
+  LearnerKey,
+} from '../domain/types';
+import type { Stores } from '../store/ports';
+import {
+  ACTIVE_STATES,
+  applyCloseError,
+  applyCloseSuccess,
+  applyStartError,
+  applyStartSuccess,
+  clockStatus,
+  expireIfDue,
+  hasAccessMark,
+  newSession,
+  requestClose,
+  totalAccreditedSeconds,
+} from '../domain/attendance-rules';
+import { describeSenceError, type SenceErrorDescription } from '../domain/sence-error-catalogue';
+import { formatAccredited, progressPercent } from '../domain/time-format';
+import { openSecret } from '../domain/token-crypto';
+import { buildCloseForm, buildStartForm, type AutoPostForm } from '../sence/rce-form';
+import { hashCallbackToken, tokenMatches } from '../sence/callback-token';
+import { parseCallbackBody, verifyCallback } from '../sence/verify-callback';
+
+export interface AttendanceConfig {
+  publicUrl: string;
+  senceBaseUrls: { test: string; production: string };
+  attemptTtlMinutes: number;
+  tokenKey: Buffer;
+}
+
+export interface RequestInfo {
+  sourceIp: string | null;
+}
+
+export type CallbackKind = 'retoma' | 'error';
+
+/** Callback paths: 7 + 12 + 1 + 22 = 42 characters after PUBLIC_URL (RCE limit: 100 in all). */
+export const CALLBACK_PATHS = { retoma: '/cb/ok/', error: '/cb/er/' } as const;
+
+export interface CallbackResult {
+  phase: AttemptPhase;
+  outcome: 'success' | 'error';
+  session: AttendanceSession;
+  errors: SenceErrorDescription[];
+  /** Capability for the SENCE window's buttons (close / retry), bound to this session. */
+  windowKey: string;
+}
+
+export interface ActiveSessionView {
+  id: string;
+  state: AttendanceSession['state'];
+  openedAt: string | null;
+  elapsedSeconds: number;
+  remainingSeconds: number;
+  level: 'ok' | 'warning' | 'danger' | 'over';
+  limitMinutes: number;
+  warningMinutes: number;
+}
+
+export interface EndedSessionView {
+  state: AttendanceSession['state'];
+  endedAt: string | null;
+  reason: string | null;
+  accreditedText: string;
+  errors: SenceErrorDescription[];
+}
+
+export interface PanelView {
+  now: string;
+  configured: boolean;
+  environment: 'test' | 'production' | null;
+  requiredHours: number | null;
+  accreditedSeconds: number;
+  accreditedText: string;
+  percent: number;
+  accessMark: boolean;
+  active: ActiveSessionView | null;
+  lastEnded: EndedSessionView | null;
+  sessionCount: number;
+}
+
+export class AttendanceService {
+  constructor(
+    private readonly stores: Stores,
+    private readonly config: AttendanceConfig,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** What the learner's panel shows, after expiring what is due. */
+  async panel(learner: LearnerKey, course: Course | null): Promise<PanelView> {
+    const now = this.now();
+    const courseKey: CourseKey = course ?? { issuer: learner.issuer, clientId: learner.clientId, contextId: '' };
+    let sessions = await this.stores.attendance.listSessions(learner, courseKey);
+    const expired = await this.expireDue(sessions.filter((s) => ACTIVE_STATES.includes(s.state)), now, null);
+    if (expired.length) sessions = sessions.map((s) => expired.find((e) => e.id === s.id) ?? s);
+    const accredited = totalAccreditedSeconds(sessions);
+    const activeSession = sessions.find((s) => ACTIVE_STATES.includes(s.state)) ?? null;
+    const ended = sessions.find((s) => !ACTIVE_STATES.includes(s.state)) ?? null;
+    const settings = course?.settings ?? null;
+    return {
+      now: now.toISOString(),
+      configured: settings !== null,
+      environment: settings?.environment ?? null,
+      requiredHours: settings?.requiredHours ?? null,
+      accreditedSeconds: accredited,
+      accreditedText: formatAccredited(accredited),
+      percent: progressPercent(accredited, settings?.requiredHours ?? null),
+      accessMark: hasAccessMark(sessions),
+      active: activeSession ? activeView(activeSession, now) : null,
+      lastEnded: ended
+        ? {
+            state: ended.state,
+            endedAt: ended.endedAt?.toISOString() ?? null,
+            reason: ended.endReason,
+            accreditedText: formatAccredited(ended.accreditedSeconds),
+            errors: ended.lastErrorCodes.map(describeSenceError),
+          }
+        : null,
+      sessionCount: sessions.length,
+    };
+  }
+
+  /** "Abrir sesión": one session per learner and course; a double click gets the same attempt back. */
+  async start(learner: Learner, course: Course | null, info: RequestInfo): Promise<{ form: AutoPostForm; session: AttendanceSession }> {
+    const now = this.now();
+    const settings = course?.settings;
+    if (!course || !settings) {
+      throw new AppError('course-not-configured', 409, 'Este curso todavía no está configurado para registrar asistencia en SENCE. Avísale a tu relator o coordinador.', {
+        staffHint: 'Entre como docente y complete la configuración SENCE del curso (OTEC, línea, códigos).',
+      });
+    }
+    if (!learner.run) {
+      throw new AppError('run-missing', 409, 'No tenemos tu RUN, así que no podemos enviarte a SENCE. Avísale a tu relator o coordinador.', {
+        staffHint: 'La plataforma no envió un RUN válido para este usuario (parámetro personalizado rut o lis.person_sourcedid).',
+      });
+    }
+    const otec = await this.stores.otecs.get(settings.otecId);
+    if (!otec) {
+      throw new AppError('otec-not-found', 409, 'La configuración SENCE del curso está incompleta. Avísale a tu relator o coordinador.', {
+        staffHint: 'El OTEC elegido para el curso ya no existe: elija otro en la configuración del curso.',
+      });
+    }
+
+    let session = await this.currentActive(learner, course, now);
+    if (session && session.state !== 'starting') {
+      throw new AppError('sence-session-already-open', 409, session.state === 'open'
+        ? 'Ya tienes una sesión SENCE abierta. Ciérrala antes de abrir otra.'
+        : 'Estás cerrando tu sesión SENCE. Termina ese paso en la ventana de SENCE o espera unos minutos.');
+    }
+    if (!session) {
+      const candidate = newSession({
+        id: randomUUID(),
+        learner,
+        course,
+        otecId: otec.id,
+        environment: settings.environment,
+        run: learner.run,
+        otecRut: otec.rut,
+        settings,
+        now,
+      });
+      const created = await this.stores.attendance.createSessionIfNoneActive(candidate);
+      session = created.created ? created.session : created.existing;
+      if (!created.created && session.state !== 'starting') {
+        throw new AppError('sence-session-already-open', 409, 'Ya tienes una sesión SENCE abierta. Ciérrala antes de abrir otra.');
+      }
+    }
+    const attempt = await this.attemptFor(session, 'start', now, info);
+    const urls = this.callbackUrls(attempt);
+    const form = buildStartForm({
+      baseUrl: this.config.senceBaseUrls[session.environment],
+      token: openSecret(otec.tokenSealed, this.config.tokenKey),
+      session,
+      urlRetoma: urls.retoma,
+      urlError: urls.error,
+    });
+    return { form, session };
+  }
+
+  /** "Cerrar sesión" from the LMS panel. */
+  async close(learner: LearnerKey, course: CourseKey, info: RequestInfo): Promise<{ form: AutoPostForm; session: AttendanceSession }> {
+    const session = await this.currentActive(learner, course, this.now());
+    return this.closeSession(session, info);
+  }
+
+  /** "Cerrar Sesión Sence" / "Volver a intentar" from the SENCE window, authorised by its window key. */
+  async closeFromWindow(sessionId: string, windowKey: string, info: RequestInfo): Promise<{ form: AutoPostForm; session: AttendanceSession }> {
+    const session = await this.sessionForWindow(sessionId, windowKey, info);
+    const current = await this.expireOne(session, this.now(), info);
+    return this.closeSession(ACTIVE_STATES.includes(current.state) ? current : null, info);
+  }
+
+  async retryStartFromWindow(sessionId: string, windowKey: string, info: RequestInfo): Promise<{ form: AutoPostForm; session: AttendanceSession }> {
+    const session = await this.sessionForWindow(sessionId, windowKey, info);
+    const [learner, course] = await Promise.all([
+      this.stores.learners.get(session.learner),
+      this.stores.courses.get(session.course),
+    ]);
+    if (!learner) throw new AppError('not-found', 404, 'No encontramos tus datos. Vuelve a entrar desde tu curso.');
+    return this.start(learner, course, info);
+  }
+
+  /** A SENCE answer arriving at UrlRetoma / UrlError. Nothing stored changes unless every check passes. */
+  async receiveCallback(args: { kind: CallbackKind; attemptId: string; token: string; body: unknown; info: RequestInfo }): Promise<CallbackResult> {
+    const now = this.now();
+    const { kind, attemptId, token, info } = args;
+    const attempt = /^[A-Za-z0-9_-]{12}$/.test(attemptId) ? await this.stores.attendance.getAttempt(attemptId) : null;
+    if (!attempt || !tokenMatches(token, attempt.tokenHash)) {
+      await this.rejectCallback(info, attempt, 'callback-token', 'unknown attempt or wrong token', args.body);
+      throw new AppError('sence-callback-token', 403, 'Este enlace de respuesta de SENCE no es válido. Vuelve a tu curso y abre la sesión desde el panel.');
+    }
+    const session = await this.stores.attendance.getSession(attempt.sessionId);
+    if (!session) {
+      await this.rejectCallback(info, attempt, 'session', 'session not found', args.body);
+      throw new AppError('not-found', 404, 'No encontramos la sesión de esta respuesta. Vuelve a tu curso.');
+    }
+    const parsed = parseCallbackBody(args.body);
+    if (!parsed.ok) {
+      await this.rejectCallback(info, attempt, parsed.step, parsed.reason, args.body, session);
+      throw new AppError('sence-callback-invalid', 400, 'La respuesta recibida no tiene el formato de SENCE. No se registró nada.');
+    }
+    const verdict = verifyCallback({ kind, attempt, session, fields: parsed.fields, now });
+    if (!verdict.ok) {
+      await this.rejectCallback(info, attempt, verdict.step, verdict.reason, parsed.raw, session);
+      throw callbackError(verdict.code);
+    }
+    if (!(await this.stores.attendance.markAttemptUsed(attempt.id, now))) {
+      await this.rejectCallback(info, attempt, 'attempt-unused', 'replayed (concurrent)', parsed.raw, session);
+      throw callbackError('sence-callback-replayed');
+    }
+    const codes = verdict.codes;
+    const f = parsed.fields;
+    const next =
+      attempt.phase === 'start'
+        ? verdict.outcome === 'success'
+          ? applyStartSuccess(session, { IdSesionSence: f.IdSesionSence ?? '', FechaHora: f.FechaHora, ZonaHoraria: f.ZonaHoraria }, now)
+          : applyStartError(session, codes, now)
+        : verdict.outcome === 'success'
+          ? applyCloseSuccess(session, now)
+          : applyCloseError(session, codes, now);
+    const stored = await this.stores.attendance.updateSession(next, session.version);
+    if (!stored) {
+      await this.rejectCallback(info, attempt, 'session-version', 'session changed concurrently', parsed.raw, session);
+      throw callbackError('sence-callback-replayed');
+    }
+    await this.stores.attendance.saveAnswer({
+      id: randomUUID(),
+      sessionId: session.id,
+      attemptId: attempt.id,
+      phase: attempt.phase,
+      outcome: verdict.outcome,
+      errorCodes: codes,
+      payload: parsed.raw,
+      receivedAt: now,
+    });
+    await this.audit({
+      event: 'callback-accepted',
+      accepted: true,
+      reason: `${attempt.phase} ${verdict.outcome}${codes.length ? ' ' + codes.join(';') : ''}`,
+      sourceIp: info.sourceIp,
+      learner: session.learner,
+      course: session.course,
+      sessionId: session.id,
+      details: { attemptId: attempt.id, kind, state: stored.state },
+    });
+    return {
+      phase: attempt.phase,
+      outcome: verdict.outcome,
+      session: stored,
+      errors: codes.map(describeSenceError),
+      windowKey: this.windowKey(stored.id),
+    };
+  }
+
+  /** Expires every active session that is due (abandoned starts, sessions past the limit). */
+  async sweep(): Promise<number> {
+    const now = this.now();
+    const active = await this.stores.attendance.listSessionsInStates([...ACTIVE_STATES], 1000);
+    return (await this.expireDue(active, now, null)).length;
+  }
+
+  windowKey(sessionId: string): string {
+    return createHmac('sha256', this.config.tokenKey).update(`window:${sessionId}`).digest('base64url').slice(0, 22);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async closeSession(session: AttendanceSession | null, info: RequestInfo): Promise<{ form: AutoPostForm; session: AttendanceSession }> {
+    const now = this.now();
+    if (!session || session.state === 'starting') {
+      throw new AppError('sence-no-open-session', 409, 'No tienes una sesión SENCE abierta que cerrar. Si quieres registrar asistencia, abre una sesión.');
+    }
+    let closing = session;
+    if (session.state === 'open') {
+      const next = requestClose(session, now);
+      if (next.state !== 'closing') {
+        await this.stores.attendance.updateSession(next, session.version);
+        throw new AppError('sence-no-open-session', 409, next.endReason ?? 'Tu sesión SENCE ya no está abierta.');
+      }
+      const stored = await this.stores.attendance.updateSession(next, session.version);
+      if (!stored) throw new AppError('sence-no-open-session', 409, 'Tu sesión cambió mientras la cerrabas. Actualiza el panel e inténtalo de nuevo.');
+      closing = stored;
+    }
+    const otec = await this.stores.otecs.get(closing.otecId);
+    if (!otec) throw new AppError('otec-not-found', 409, 'La configuración SENCE del curso está incompleta. Avísale a tu relator o coordinador.');
+    const attempt = await this.attemptFor(closing, 'close', now, info);
+    const urls = this.callbackUrls(attempt);
+    const form = buildCloseForm({
+      baseUrl: this.config.senceBaseUrls[closing.environment],
+      token: openSecret(otec.tokenSealed, this.config.tokenKey),
+      session: closing,
+      urlRetoma: urls.retoma,
+      urlError: urls.error,
+    });
+    return { form, session: closing };
+  }
+
+  private async currentActive(learner: LearnerKey, course: CourseKey, now: Date): Promise<AttendanceSession | null> {
+    const session = await this.stores.attendance.findActiveSession(learner, course);
+    if (!session) return null;
+    const current = await this.expireOne(session, now, null);
+    return ACTIVE_STATES.includes(current.state) ? current : null;
+  }
+
+  private async expireDue(sessions: AttendanceSession[], now: Date, info: RequestInfo | null): Promise<AttendanceSession[]> {
+    const changed: AttendanceSession[] = [];
+    for (const s of sessions) {
+      const after = await this.expireOne(s, now, info);
+      if (after !== s) changed.push(after);
+    }
+    return changed;
+  }
+
+  private async expireOne(session: AttendanceSession, now: Date, info: RequestInfo | null): Promise<AttendanceSession> {
+    const next = expireIfDue(session, now, this.config.attemptTtlMinutes);
+    if (next === session || next.state === session.state) return session;
+    const stored = await this.stores.attendance.updateSession(next, session.version);
+    if (!stored) return (await this.stores.attendance.getSession(session.id)) ?? session;
+    if (stored.state === 'expired' || stored.state === 'abandoned') {
+      await this.audit({
+        event: stored.state === 'expired' ? 'session-expired' : 'session-abandoned',
+        accepted: true,
+        reason: stored.endReason ?? stored.state,
+        sourceIp: info?.sourceIp ?? null,
+        learner: stored.learner,
+        course: stored.course,
+        sessionId: stored.id,
+        details: {},
+      });
+    }
+    return stored;
+  }
+
+  /** The unused attempt of this phase, or a new one. Tokens are derived (HMAC), so a reused attempt renders the same form. */
+  private async attemptFor(session: AttendanceSession, phase: AttemptPhase, now: Date, info: RequestInfo): Promise<CallbackAttempt> {
+    const existing = await this.stores.attendance.findOpenAttempt(session.id, phase, now);
+    if (existing) return existing;
+    const id = randomBytes(9).toString('base64url');
+    const attempt: CallbackAttempt = {
+      id,
+      sessionId: session.id,
+      phase,
+      tokenHash: hashCallbackToken(this.callbackToken(id)),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.attemptTtlMinutes * 60_000),
+      usedAt: null,
+    };
+    await this.stores.attendance.createAttempt(attempt);
+    await this.audit({
+      event: 'attempt-created',
+      accepted: true,
+      reason: `${phase} form sent to SENCE (${session.environment})`,
+      sourceIp: info.sourceIp,
+      learner: session.learner,
+      course: session.course,
+      sessionId: session.id,
+      details: { attemptId: id, idSesionAlumno: session.idSesionAlumno },
+    });
+    return attempt;
+  }
+
+  private callbackToken(attemptId: string): string {
+    return createHmac('sha256', this.config.tokenKey).update(`callback:${attemptId}`).digest('base64url').slice(0, 22);
+  }
+
+  private callbackUrls(attempt: CallbackAttempt): { retoma: string; error: string } {
+    const suffix = `${attempt.id}.${this.callbackToken(attempt.id)}`;
+    return {
+      retoma: `${this.config.publicUrl}${CALLBACK_PATHS.retoma}${suffix}`,
+      error: `${this.config.publicUrl}${CALLBACK_PATHS.error}${suffix}`,
+    };
+  }
+
+  private async sessionForWindow(sessionId: string, windowKey: string, info: RequestInfo): Promise<AttendanceSession> {
+    const session = /^[0-9a-f-]{36}$/.test(sessionId) ? await this.stores.attendance.getSession(sessionId) : null;
+    if (!session || !tokenMatches(windowKey, hashCallbackToken(this.windowKey(session.id)))) {
+      await this.audit({
+        event: 'access-denied',
+        accepted: false,
+        reason: 'window key does not match the session',
+        sourceIp: info.sourceIp,
+        learner: session?.learner ?? null,
+        course: session?.course ?? null,
+        sessionId: session?.id ?? null,
+        details: {},
+      });
+      throw new AppError('sence-callback-token', 403, 'Este botón ya no es válido. Vuelve a tu curso y usa el panel de asistencia.');
+    }
+    return session;
+  }
+
+  private async rejectCallback(info: RequestInfo, attempt: CallbackAttempt | null, step: string, reason: string, body: unknown, session?: AttendanceSession): Promise<void> {
+    await this.audit({
+      event: 'callback-rejected',
+      accepted: false,
+      reason: `${step}: ${reason}`,
+      sourceIp: info.sourceIp,
+      learner: session?.learner ?? null,
+      course: session?.course ?? null,
+      sessionId: session?.id ?? attempt?.sessionId ?? null,
+      details: { attemptId: attempt?.id ?? null, step, fields: summariseBody(body) },
+    });
+  }
+
+  private async audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {
+    await this.stores.audit.record({ id: randomUUID(), at: this.now(), ...entry });
+  }
+}
+
+function activeView(s: AttendanceSession, now: Date): ActiveSessionView {
+  const clock = clockStatus(s, now);
+  return {
+    id: s.id,
+    state: s.state,
+    openedAt: s.openedAt?.toISOString() ?? null,
+    elapsedSeconds: clock.elapsedSeconds,
+    remainingSeconds: clock.remainingSeconds,
+    level: clock.level,
+    limitMinutes: s.limitMinutes,
+    warningMinutes: s.warningMinutes,
+  };
+}
+
+function callbackError(code: ErrorCode): AppError {
+  switch (code) {
+    case 'sence-callback-replayed':
+      return new AppError(code, 409, 'Esta respuesta de SENCE ya fue registrada. Revisa tu panel de asistencia en el curso.');
+    case 'sence-attempt-expired':
+      return new AppError(code, 410, 'Esta respuesta de SENCE llegó demasiado tarde. Vuelve a tu curso y abre la sesión nuevamente.');
+    case 'sence-callback-mismatch':
+      return new AppError(code, 400, 'La respuesta de SENCE no corresponde a tu sesión. No se registró nada; vuelve a tu curso e inténtalo otra vez.');
+    default:
+      return new AppError('sence-callback-invalid', 400, 'La respuesta recibida no tiene el formato de SENCE. No se registró nada.');
+  }
+}
+
+/** Non-secret summary of a posted body for the audit log (names and short values). */
+function summariseBody(body: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!body || typeof body !== 'object') return out;
+  for (const [k, v] of Object.entries(body as Record<string, unknown>).slice(0, 25)) {
+    out[k.slice(0, 40)] = (Array.isArray(v) ? v.join(',') : String(v)).slice(0, 160);
+  }
+  return out;
+}

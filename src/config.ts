@@ -1,0 +1,167 @@
+/**
+ * Environment variables -> one typed, frozen Config, validated at start. Errors name the variable.
+ * Development defaults (keys, demo mode) are announced loudly and refused when NODE_ENV=production.
+ */
+import { AppError } from './errors';
+
+export type NodeEnv = 'production' | 'development' | 'test';
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  /** Port the tool listens on (PORT, default 3000; 0 = any free port). */
+  port: number;
+  /** Interface to bind (HOST, default 0.0.0.0). */
+  host: string;
+  /** Public base URL of the tool, no trailing slash (PUBLIC_URL, default http://localhost:PORT). */
+  publicUrl: string;
+  /** True when publicUrl is https: cookies become SameSite=None; Secure. */
+  secureCookies: boolean;
+  /** ltijs encryption key (LTI_KEY). */
+  ltiKey: string;
+  /** 32-byte key for AES-256-GCM of OTEC tokens and callback-token MACs (TOKEN_ENCRYPTION_KEY, 64 hex chars). */
+  tokenKey: Buffer;
+  /** MONGODB_URI: when set, MongoDB is the store (ltijs too); else SQLite. */
+  mongodbUri: string | null;
+  /** SQLITE_FILE (default ./data/asistencia.sqlite). */
+  sqliteFile: string;
+  /** DEMO: run the LMS simulator and SENCE emulator beside the tool (default on, off in production). */
+  demo: boolean;
+  lmsSimulatorPort: number;
+  senceEmulatorPort: number;
+  /** Base URLs of SENCE's RCE (…/Registro), per environment. */
+  senceBaseUrls: { test: string; production: string };
+  /** Minutes a start/close attempt waits for SENCE's callback before it is abandoned. */
+  attemptTtlMinutes: number;
+  defaultSessionLimitMinutes: number;
+  defaultWarningMinutes: number;
+  /** Maximum id_token age in seconds (ltijs tokenMaxAge). */
+  tokenMaxAgeSeconds: number;
+  /** Extra origins allowed to frame the tool (FRAME_ANCESTORS, space separated). */
+  frameAncestors: string[];
+  /** TRUST_PROXY: number of proxy hops to trust for req.ip / req.secure. */
+  trustProxy: number;
+  /** Which development defaults are in use (for the start-up warning). */
+  devDefaults: string[];
+}
+
+export const OFFICIAL_SENCE_BASE_URLS = Object.freeze({
+  test: 'https://sistemas.sence.cl/rcetest/Registro',
+  production: 'https://sistemas.sence.cl/rce/Registro',
+});
+
+const DEV_LTI_KEY = 'dev-only-lti-key-change-me';
+const DEV_TOKEN_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+
+type Env = Record<string, string | undefined>;
+
+function fail(variable: string, problem: string): never {
+  throw new AppError('config-invalid', 500, `${variable} ${problem}`, { details: { variable } });
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) fail(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) fail(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const raw = (env[name] ?? '').trim() || fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    return fail(name, `must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') fail(name, `must use http or https, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  return fail(name, `must be true or false, got "${env[name]}"`);
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const nodeEnvRaw = (env.NODE_ENV ?? 'development').trim();
+  if (!['production', 'development', 'test'].includes(nodeEnvRaw)) {
+    fail('NODE_ENV', `must be production, development or test, got "${nodeEnvRaw}"`);
+  }
+  const nodeEnv = nodeEnvRaw as NodeEnv;
+  const production = nodeEnv === 'production';
+  const devDefaults: string[] = [];
+
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const host = (env.HOST ?? '').trim() || '0.0.0.0';
+  const publicUrl = url(env, 'PUBLIC_URL', `http://localhost:${port}`);
+  if (publicUrl.length > 60) {
+    fail('PUBLIC_URL', 'must be at most 60 characters: SENCE limits UrlRetoma/UrlError to 100 characters');
+  }
+
+  let ltiKey = (env.LTI_KEY ?? '').trim();
+  if (!ltiKey) {
+    if (production) fail('LTI_KEY', 'is required in production (a long random secret)');
+    ltiKey = DEV_LTI_KEY;
+    devDefaults.push('LTI_KEY');
+  } else if (ltiKey.length < 16) fail('LTI_KEY', 'must be at least 16 characters');
+
+  let tokenKeyHex = (env.TOKEN_ENCRYPTION_KEY ?? '').trim();
+  if (!tokenKeyHex) {
+    if (production) fail('TOKEN_ENCRYPTION_KEY', 'is required in production (64 hex characters: openssl rand -hex 32)');
+    tokenKeyHex = DEV_TOKEN_KEY;
+    devDefaults.push('TOKEN_ENCRYPTION_KEY');
+  } else if (!/^[0-9a-fA-F]{64}$/.test(tokenKeyHex)) {
+    fail('TOKEN_ENCRYPTION_KEY', 'must be 64 hex characters (32 bytes): openssl rand -hex 32');
+  }
+  if (production && (ltiKey === DEV_LTI_KEY || tokenKeyHex === DEV_TOKEN_KEY)) {
+    fail(ltiKey === DEV_LTI_KEY ? 'LTI_KEY' : 'TOKEN_ENCRYPTION_KEY', 'must not be the development default in production');
+  }
+
+  const mongodbUri = (env.MONGODB_URI ?? '').trim() || null;
+  if (mongodbUri && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
+    fail('MONGODB_URI', 'must start with mongodb:// or mongodb+srv://');
+  }
+  const sqliteFile = (env.SQLITE_FILE ?? '').trim() || './data/asistencia.sqlite';
+
+  const demo = bool(env, 'DEMO', !production);
+  if (demo && production) fail('DEMO', 'cannot be on when NODE_ENV=production (the simulators are for demos and tests)');
+  if (demo) devDefaults.push('DEMO');
+
+  const lmsSimulatorPort = integer(env, 'LMS_SIMULATOR_PORT', 3001, 0, 65535);
+  const senceEmulatorPort = integer(env, 'SENCE_EMULATOR_PORT', 3002, 0, 65535);
+
+  // In demo mode both environments go to the built-in emulator: a demo never reaches SENCE.
+  const emulator = `http://localhost:${senceEmulatorPort}`;
+  const senceBaseUrls = {
+    test: url(env, 'SENCE_RCE_TEST_URL', demo ? `${emulator}/rcetest/Registro` : OFFICIAL_SENCE_BASE_URLS.test),
+    production: url(env, 'SENCE_RCE_PRODUCTION_URL', demo ? `${emulator}/rce/Registro` : OFFICIAL_SENCE_BASE_URLS.production),
+  };
+
+  return Object.freeze({
+    nodeEnv,
+    port,
+    host,
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https:'),
+    ltiKey,
+    tokenKey: Buffer.from(tokenKeyHex, 'hex'),
+    mongodbUri,
+    sqliteFile,
+    demo,
+    lmsSimulatorPort,
+    senceEmulatorPort,
+    senceBaseUrls: Object.freeze(senceBaseUrls),
+    attemptTtlMinutes: integer(env, 'ATTEMPT_TTL_MINUTES', 30, 1, 24 * 60),
+    defaultSessionLimitMinutes: integer(env, 'SESSION_LIMIT_MINUTES', 180, 10, 24 * 60),
+    defaultWarningMinutes: integer(env, 'SESSION_WARNING_MINUTES', 10, 1, 120),
+    tokenMaxAgeSeconds: integer(env, 'LTI_TOKEN_MAX_AGE_SECONDS', 60, 5, 600),
+    frameAncestors: (env.FRAME_ANCESTORS ?? '').split(/\s+/).filter(Boolean),
+    trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
+    devDefaults: Object.freeze(devDefaults) as unknown as string[],
+  });
+}

@@ -1,0 +1,285 @@
+/**
+ * ltijs 5.9.9, set up once and mounted at /lti in the Express 5 host (REFERENCE §1–2), plus what it
+ * lacks: the nonce must be the one issued for that login, platform key sets are cached, launch
+ * errors become our Spanish pages, and bodies are parsed once by the host (then flagged `_body` so
+ * ltijs's body-parser 1.x does not re-read the stream: "stream is not readable").
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { Provider as lti, type PlatformRegistration } from 'ltijs';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { Config } from '../config';
+import { AppError, type ErrorCode } from '../errors';
+import type { LoginStateStore } from '../store/ports';
+import { SqliteLtijsPlugin } from './sqlite-ltijs-plugin';
+import { KeySetCache } from './keyset-cache';
+import { checkLaunch } from './launch-verification';
+import { originOf } from '../web/security-headers';
+
+export type ErrorRenderer = (req: Request, res: Response, error: unknown) => void;
+
+export interface LtiRuntimeDeps {
+  config: Readonly<Config>;
+  logins: LoginStateStore;
+  sqlite: SqliteDatabase | null;
+  renderError: ErrorRenderer;
+  keyCache?: KeySetCache;
+  now?: () => number;
+}
+
+export interface LtiRuntime {
+  /** Mount at '/lti' before any host body parser; host routes for /lti/* go after it. */
+  router: Router;
+  provider: typeof lti;
+  keyCache: KeySetCache;
+  registerPlatform(p: PlatformRegistration): Promise<void>;
+  /** Origins of the registered platforms (CSP frame-ancestors / form-action), refreshed periodically. */
+  platformOrigins(): string[];
+  refreshPlatformOrigins(): Promise<void>;
+  sweep(): void;
+  close(): Promise<void>;
+}
+
+interface LaunchKeyContext {
+  issuer: string;
+  clientId: string;
+  key: KeyObject;
+}
+
+/** ltijs error names (res.locals.err.details.message) → our stable codes and Spanish texts. */
+const LTIJS_ERRORS: Record<string, { code: ErrorCode; status: number; message: string }> = {
+  MISSING_VALIDATION_COOKIE: { code: 'lti-replayed-launch', status: 401, message: 'No pudimos validar este ingreso (falta la cookie de inicio o el enlace ya se usó). Vuelve a entrar desde tu curso; si usas Safari o bloqueas cookies de terceros, abre la herramienta en una ventana nueva.' },
+  NONCE_ALREADY_RECEIVED: { code: 'lti-replayed-launch', status: 401, message: 'Este ingreso ya se usó. Vuelve a entrar desde tu curso.' },
+  TOKEN_TOO_OLD: { code: 'lti-token-expired', status: 401, message: 'El ingreso tardó demasiado y expiró. Vuelve a entrar desde tu curso.' },
+  ISS_CLAIM_DOES_NOT_MATCH: { code: 'lti-invalid-token', status: 401, message: 'El ingreso no corresponde a la plataforma que lo inició. Vuelve a entrar desde tu curso.' },
+  UNREGISTERED_PLATFORM: { code: 'lti-unregistered-platform', status: 401, message: 'Esta plataforma no está registrada en Asistencia SENCE.' },
+  PLATFORM_NOT_ACTIVATED: { code: 'lti-inactive-platform', status: 401, message: 'Esta plataforma aún no está activada en Asistencia SENCE.' },
+  NO_LTIK_OR_IDTOKEN_FOUND: { code: 'lti-missing-ltik', status: 401, message: 'Tu sesión en la herramienta no es válida. Vuelve a entrar desde tu curso.' },
+  IDTOKEN_NOT_FOUND_DB: { code: 'lti-session-expired', status: 401, message: 'Tu sesión en la herramienta expiró. Vuelve a entrar desde tu curso.' },
+  CONTEXTTOKEN_NOT_FOUND_DB: { code: 'lti-session-expired', status: 401, message: 'Tu sesión en la herramienta expiró. Vuelve a entrar desde tu curso.' },
+};
+
+const UNREGISTERED_HINT =
+  'Registre la plataforma (npm run cli -- platform add …) o use el registro dinámico. En Moodle, si la actividad tiene una "clave de consumidor" LTI 1.1 (resourcekey), Moodle la envía como client_id: bórrela en la configuración de la actividad.';
+
+export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
+  const { config } = deps;
+  const now = deps.now ?? Date.now;
+  const keyCache = deps.keyCache ?? new KeySetCache();
+  const launchKeys = new AsyncLocalStorage<LaunchKeyContext>();
+  const plugin = deps.sqlite ? new SqliteLtijsPlugin(deps.sqlite) : null;
+
+  lti.setup(
+    config.ltiKey,
+    plugin ? { plugin } : { url: config.mongodbUri ?? '', connection: {} },
+    {
+      appRoute: '/',
+      loginRoute: '/login',
+      keysetRoute: '/keys',
+      dynRegRoute: '/register',
+      cors: false,
+      devMode: false,
+      tokenMaxAge: config.tokenMaxAgeSeconds,
+      // Inside an LMS iframe the cookies are cross-site: SameSite=None needs Secure (HTTPS).
+      cookies: config.secureCookies ? { secure: true, sameSite: 'None' } : { secure: false, sameSite: 'Lax' },
+      dynReg: {
+        url: `${config.publicUrl}/lti`,
+        name: 'Asistencia SENCE',
+        description: 'Registro de asistencia SENCE (RCE) para cursos e-learning',
+        redirectUris: [`${config.publicUrl}/lti`],
+        customParameters: { rut: '$User.username' },
+        autoActivate: false,
+        useDeepLinking: true,
+      },
+    },
+  );
+
+  // Platform keys come from our cache: during a launch the platform object ltijs loads answers with
+  // the key we already resolved (a parsed KeyObject), so ltijs neither fetches the JWKS nor re-parses.
+  const originalGetPlatform = lti.getPlatform.bind(lti);
+  (lti as unknown as { getPlatform: typeof lti.getPlatform }).getPlatform = (async (url: string, clientId?: string, ...rest: unknown[]) => {
+    const result = await (originalGetPlatform as (...a: unknown[]) => Promise<unknown>)(url, clientId, ...rest);
+    const ctx = launchKeys.getStore();
+    if (ctx && result && !Array.isArray(result) && url === ctx.issuer && clientId === ctx.clientId) {
+      (result as { platformAuthConfig: () => Promise<unknown> }).platformAuthConfig = async () => ({ method: 'RSA_KEY', key: ctx.key });
+    }
+    return result;
+  }) as typeof lti.getPlatform;
+
+  lti.whitelist('/canvas.json');
+
+  lti.onInvalidToken((_req: Request, res: Response, next: NextFunction) => {
+    const err = (res.locals as { err?: { details?: { message?: string; description?: string } } }).err;
+    const name = err?.details?.message ?? '';
+    const mapped = LTIJS_ERRORS[name] ?? { code: 'lti-invalid-token' as ErrorCode, status: 401, message: 'No pudimos validar tu ingreso desde la plataforma del curso. Vuelve a entrar desde tu curso.' };
+    next(new AppError(mapped.code, mapped.status, mapped.message, { details: { ltijs: name } }));
+  });
+  lti.onSessionTimeout((_req: Request, _res: Response, next: NextFunction) => {
+    next(new AppError('lti-session-expired', 401, 'Tu sesión en la herramienta expiró o no coincide con este navegador. Vuelve a entrar desde tu curso.'));
+  });
+  lti.onUnregisteredPlatform((req: Request, res: Response) => {
+    deps.renderError(req, res, new AppError('lti-unregistered-platform', 400, 'Esta plataforma (o este client_id) no está registrada en Asistencia SENCE. Avísale al administrador de tu plataforma.', { staffHint: UNREGISTERED_HINT }));
+  });
+  lti.onInactivePlatform((req: Request, res: Response) => {
+    deps.renderError(req, res, new AppError('lti-inactive-platform', 401, 'Esta plataforma está registrada pero aún no está activada en Asistencia SENCE. Avísale al administrador.', { staffHint: 'Active la plataforma: npm run cli -- platform activate --issuer URL --client-id ID' }));
+  });
+
+  // deploy() adds a SIGINT handler that calls process.exit(); main.ts owns shutdown, so drop it.
+  const sigintBefore = new Set(process.listeners('SIGINT'));
+  await lti.deploy({ serverless: true, silent: true });
+  for (const l of process.listeners('SIGINT')) if (!sigintBefore.has(l)) process.removeListener('SIGINT', l);
+
+  let origins: string[] = [];
+  const refreshPlatformOrigins = async () => {
+    const platforms = (await lti.getAllPlatforms()) || [];
+    const list: string[] = [];
+    for (const p of platforms) {
+      const o = originOf(await p.platformUrl());
+      const a = originOf(await p.platformAuthEndpoint());
+      if (o) list.push(o);
+      if (a) list.push(a);
+    }
+    origins = [...new Set(list)];
+  };
+  await refreshPlatformOrigins();
+  const originTimer = setInterval(() => void refreshPlatformOrigins().catch(() => undefined), 60_000);
+  originTimer.unref();
+
+  const resolveKey = async (issuer: string, clientId: string, kid: string | undefined): Promise<KeyObject> => {
+    const platform = await originalGetPlatform(issuer, clientId);
+    if (!platform || Array.isArray(platform)) {
+      throw new AppError('lti-unregistered-platform', 401, 'Esta plataforma (o este client_id) no está registrada en Asistencia SENCE.', { staffHint: UNREGISTERED_HINT });
+    }
+    if (!(await platform.platformActive())) {
+      throw new AppError('lti-inactive-platform', 401, 'Esta plataforma aún no está activada en Asistencia SENCE.');
+    }
+    const auth = await platform.platformAuthConfig();
+    if (auth.method === 'JWK_SET') {
+      if (!kid) throw new AppError('lti-bad-signature', 401, 'El lanzamiento no indica con qué llave fue firmado.');
+      return keyCache.getKey(auth.key, kid);
+    }
+    if (auth.method === 'JWK_KEY') {
+      const jwk = typeof auth.key === 'string' ? JSON.parse(auth.key) : auth.key;
+      return createPublicKey({ key: jwk, format: 'jwk' });
+    }
+    return createPublicKey(auth.key);
+  };
+
+  /** OIDC login initiation: remember the nonce ltijs sends to the platform for this state. */
+  const captureLoginNonce: RequestHandler = (req, res, next) => {
+    const originalRedirect = res.redirect.bind(res) as (url: string) => void;
+    (res as unknown as { redirect: (...args: unknown[]) => void }).redirect = (...args: unknown[]) => {
+      const location = String(args[args.length - 1]);
+      let state: string | null = null;
+      let nonce: string | null = null;
+      try {
+        const u = new URL(location);
+        state = u.searchParams.get('state');
+        nonce = u.searchParams.get('nonce');
+      } catch {
+        /* not an absolute URL: not the authentication redirect */
+      }
+      if (!state || !nonce) {
+        originalRedirect(location);
+        return;
+      }
+      const params = { ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown>) ?? {}) };
+      deps.logins
+        .save({
+          state,
+          nonce,
+          issuer: String(params.iss ?? ''),
+          clientId: typeof params.client_id === 'string' ? params.client_id : null,
+          expiresAt: new Date(now() + 10 * 60_000),
+        })
+        .then(() => originalRedirect(location))
+        .catch((error: unknown) => deps.renderError(req, res, error));
+    };
+    next();
+  };
+
+  /** Launch (id_token form_post): our checks first, then ltijs with the resolved key. */
+  const verifyLaunchFirst: RequestHandler = (req, _res, next) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (req.method !== 'POST' || body.id_token === undefined) return next();
+    const state = typeof body.state === 'string' ? body.state : undefined;
+    const idToken = typeof body.id_token === 'string' ? body.id_token : undefined;
+    void (async () => {
+      const login = state ? await deps.logins.consume(state, new Date(now())) : null;
+      const result = await checkLaunch({
+        idToken,
+        state,
+        login,
+        resolveKey,
+        maxAgeSeconds: config.tokenMaxAgeSeconds,
+        nowSeconds: Math.floor(now() / 1000),
+      });
+      if (!result.ok) {
+        const status = result.code === 'lti-missing-state' ? 400 : result.code === 'lti-keyset-unavailable' ? 502 : 401;
+        throw new AppError(result.code, status, launchMessage(result.code), {
+          staffHint: result.code === 'lti-unregistered-platform' ? UNREGISTERED_HINT : undefined,
+          details: { step: result.step, reason: result.reason },
+        });
+      }
+      launchKeys.run({ issuer: String(result.claims.iss), clientId: result.clientId, key: result.key }, () => next());
+    })().catch(next);
+  };
+
+  const router = express.Router();
+  router.use('/login', captureLoginNonce);
+  // Parse form bodies once; flag them so ltijs's own body-parser 1.x skips the consumed stream.
+  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }), (req, _res, next) => {
+    if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
+    next();
+  });
+  router.use(verifyLaunchFirst);
+  router.use(lti.app as unknown as RequestHandler);
+
+  return {
+    router,
+    provider: lti,
+    keyCache,
+    async registerPlatform(p) {
+      await lti.registerPlatform(p);
+      if (p.authConfig.method === 'JWK_SET') keyCache.invalidate(p.authConfig.key);
+      await refreshPlatformOrigins();
+    },
+    platformOrigins: () => origins,
+    refreshPlatformOrigins,
+    sweep() {
+      plugin?.sweep();
+    },
+    async close() {
+      clearInterval(originTimer);
+      await lti.close({ silent: true });
+    },
+  };
+}
+
+function launchMessage(code: ErrorCode): string {
+  switch (code) {
+    case 'lti-missing-state':
+      return 'El ingreso llegó sin su código de estado (state). Vuelve a entrar desde tu curso.';
+    case 'lti-replayed-launch':
+      return 'Este ingreso ya se usó o expiró. Vuelve a entrar desde tu curso.';
+    case 'lti-nonce-mismatch':
+      return 'El ingreso no corresponde al que inició este navegador (nonce distinto). Vuelve a entrar desde tu curso.';
+    case 'lti-bad-signature':
+      return 'La firma del ingreso no es válida. Vuelve a entrar desde tu curso; si el problema sigue, avísale al administrador de la plataforma.';
+    case 'lti-wrong-audience':
+      return 'El ingreso fue emitido para otra herramienta (audiencia distinta).';
+    case 'lti-token-expired':
+      return 'El ingreso expiró. Vuelve a entrar desde tu curso.';
+    case 'lti-token-not-yet-valid':
+      return 'El ingreso tiene una fecha futura: revisa la hora del servidor de la plataforma.';
+    case 'lti-unregistered-platform':
+      return 'Esta plataforma (o este client_id) no está registrada en Asistencia SENCE.';
+    case 'lti-inactive-platform':
+      return 'Esta plataforma aún no está activada en Asistencia SENCE.';
+    case 'lti-keyset-unavailable':
+      return 'No pudimos verificar el ingreso con la plataforma del curso. Intenta nuevamente en unos minutos.';
+    default:
+      return 'No pudimos validar tu ingreso desde la plataforma del curso. Vuelve a entrar desde tu curso.';
+  }
+}

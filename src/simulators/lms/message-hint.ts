@@ -1,0 +1,43 @@
+/**
+ * lti_message_hint: the platform's own opaque value, sent with the login initiation and echoed by
+ * the tool to the authorization endpoint, telling it which user and message type the launch is for.
+ * Here it is an HS256 JWT under a random per-run secret: `{ sub: <user id>, msg: <message type>,
+ * ctx: <context id>, iat, exp: iat + 3600 }`. Tools must treat it as opaque.
+ */
+import { randomBytes } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { SimError } from './errors';
+import type { LtiMessageType } from './types';
+
+const HINT_TTL_SECONDS = 3600;
+
+export interface MessageHint {
+  userId: string;
+  messageType: LtiMessageType;
+  contextId: string;
+}
+
+export class MessageHints {
+  private readonly secret = randomBytes(32);
+
+  issue(h: MessageHint): string {
+    return jwt.sign({ sub: h.userId, msg: h.messageType, ctx: h.contextId }, this.secret, {
+      algorithm: 'HS256',
+      expiresIn: HINT_TTL_SECONDS,
+    });
+  }
+
+  verify(hint: string): MessageHint {
+    let p: unknown;
+    try {
+      p = jwt.verify(hint, this.secret, { algorithms: ['HS256'] });
+    } catch (err) {
+      throw new SimError(400, 'invalid_request', `lti_message_hint no es válido (${(err as Error).message}).`);
+    }
+    const c = p as { sub?: unknown; msg?: unknown; ctx?: unknown };
+    if (typeof c.sub !== 'string' || typeof c.ctx !== 'string' || (c.msg !== 'LtiResourceLinkRequest' && c.msg !== 'LtiDeepLinkingRequest')) {
+      throw new SimError(400, 'invalid_request', 'lti_message_hint no tiene el formato esperado.');
+    }
+    return { userId: c.sub, messageType: c.msg, contextId: c.ctx };
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Public types of the LMS simulator: a small, real LTI 1.3 platform (think "a tiny Moodle 4.5")
+ * that runs beside the tool in demo mode and in tests. Nothing here imports the tool or ltijs.
+ */
+
+export interface SimUser {
+  id: string;
+  name: string;
+  givenName: string;
+  familyName: string;
+  email: string;
+  role: 'learner' | 'instructor';
+  /**
+   * Value sent as custom parameter `rut` (may be '$User.username' to mimic an unconfigured LMS,
+   * or null to omit it).
+   */
+  customRut: string | null;
+  /** lis.person_sourcedid (Moodle idnumber), may be ''. */
+  sourcedId: string;
+}
+
+export interface SimCourse {
+  contextId: string;
+  label: string;
+  title: string;
+  resourceLinkId: string;
+}
+
+export interface ToolUrls {
+  /** OIDC third-party initiated login URL, e.g. http://localhost:3000/lti/login */
+  loginUrl: string;
+  /** Launch (redirect) URL, e.g. http://localhost:3000/lti */
+  launchUrl: string;
+  /** The tool's JWKS, e.g. http://localhost:3000/lti/keys */
+  jwksUrl: string;
+  /** Deep-linking (content selection) URL; defaults to launchUrl. */
+  deepLinkUrl?: string;
+}
+
+export interface LmsSimulatorOptions {
+  /** 0 = any free port. */
+  port: number;
+  /** Interface to listen on, default '127.0.0.1'. */
+  host?: string;
+  /** Host name used in the URLs it prints and issues, default 'localhost'. */
+  publicHost?: string;
+  tool: ToolUrls;
+  /** Default 'asistencia-sence-demo'. */
+  clientId?: string;
+  /** Default '1' (Moodle uses the tool type id). */
+  deploymentId?: string;
+  /** Default: DEMO_USERS. */
+  users?: SimUser[];
+  /** Default: DEMO_COURSE. */
+  course?: SimCourse;
+  /** RSA modulus length of the simulator's keys, default 2048. */
+  keyBits?: number;
+}
+
+export type LtiMessageType = 'LtiResourceLinkRequest' | 'LtiDeepLinkingRequest';
+
+export interface RecordedScore {
+  lineItemId: string;
+  userId: string;
+  scoreGiven?: number;
+  scoreMaximum?: number;
+  activityProgress?: string;
+  gradingProgress?: string;
+  timestamp?: string;
+  comment?: string;
+}
+
+export interface RecordedDeepLinkResponse {
+  items: unknown[];
+  receivedAt: Date;
+}
+
+export interface IdTokenTamper {
+  /** Rewrites the claims of the next id_token (receives a copy). */
+  claims?: (c: Record<string, unknown>) => Record<string, unknown>;
+  /** Signs the next id_token with a key that is not in the simulator's JWKS. */
+  signWithForeignKey?: boolean;
+  /** Merged into the JWS header as is (e.g. { kid: 'unknown' } or { alg: 'HS256' }); the signature stays RS256. */
+  header?: Record<string, unknown>;
+}
+
+export interface RegisteredPlatform {
+  url: string;
+  name: string;
+  clientId: string;
+  authenticationEndpoint: string;
+  accesstokenEndpoint: string;
+  authConfig: { method: 'JWK_SET'; key: string };
+}
+
+export interface LmsSimulator {
+  /** e.g. http://localhost:3001 */
+  url: string;
+  /** = url */
+  issuer: string;
+  clientId: string;
+  deploymentId: string;
+  /** What the tool needs to register this platform (ltijs registerPlatform shape). */
+  platform: RegisteredPlatform;
+  users: SimUser[];
+  course: SimCourse;
+  /** Scores received through AGS, in order. */
+  scores: RecordedScore[];
+  /** Deep-linking responses received (decoded, verified content items). */
+  deepLinkResponses: RecordedDeepLinkResponse[];
+  /** Test knob: mutate the claims and/or key of the NEXT id_token the authorization endpoint issues. */
+  tamperNextIdToken(t: IdTokenTamper): void;
+  /** Signs arbitrary claims with the simulator's key (kid in header), for tests that forge launches. */
+  signIdToken(claims: Record<string, unknown>, opts?: { foreignKey?: boolean; kid?: string }): string;
+  /** Builds the id_token claims the authorization endpoint would issue for a user (nonce given). */
+  launchClaims(userId: string, nonce: string, opts?: { messageType?: LtiMessageType }): Record<string, unknown>;
+  /**
+   * Extra (not in the original brief): the fields of the third-party initiated login the course page
+   * posts to tool.loginUrl for this user (iss, login_hint, target_link_uri, client_id,
+   * lti_message_hint, lti_deployment_id), for tests that drive the tool with supertest.
+   */
+  loginInitiation(userId: string, opts?: { messageType?: LtiMessageType }): Record<string, string>;
+  /**
+   * Extra: GETs an authorization URL (the Location the tool's login answered with) over HTTP and
+   * parses the auto-posting form. On success `action` is the redirect_uri and `fields` holds
+   * id_token and state; on a 400, `html` names the problem and `action` is null.
+   */
+  authorize(authUrl: string): Promise<{ status: number; html: string; action: string | null; fields: Record<string, string> }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,554 @@
+/**
+ * MongoDB adapters of the storage ports (src/store/ports.ts), over a mongoose 8 Connection of our own
+ * (see schemas.ts for why not the default connection). Thin: queries, and mapping between documents
+ * (read with .lean()) and domain records. Behaviour is pinned by test/integration/store-contract.test.ts.
+ */
+import type { Connection, Model } from 'mongoose';
+import type {
+  AnswerOutcome,
+  AttemptPhase,
+  AttendanceSession,
+  AuditEntry,
+  AuditEvent,
+  CallbackAttempt,
+  Course,
+  CourseKey,
+  CourseSettings,
+  Learner,
+  LearnerKey,
+  Otec,
+  RunSource,
+  SenceAnswer,
+  SenceEnvironment,
+  SentFields,
+  SessionState,
+} from '../../domain/types';
+import type { AttendanceStore, AuditLog, CourseStore, LearnerStore, LoginStateStore, OtecStore } from '../ports';
+import {
+  answerModel,
+  attemptModel,
+  auditModel,
+  courseModel,
+  learnerModel,
+  loginStateModel,
+  otecModel,
+  sessionModel,
+  type AnswerDoc,
+  type AttemptDoc,
+  type AuditDoc,
+  type CourseDoc,
+  type CourseKeyDoc,
+  type LearnerDoc,
+  type LearnerKeyDoc,
+  type LoginStateDoc,
+  type OtecDoc,
+  type SessionDoc,
+} from './schemas';
+
+const ACTIVE_STATES: readonly SessionState[] = ['starting', 'open', 'closing'];
+
+/** Duplicate key error (E11000), optionally on a given index field. */
+function isDuplicateKey(error: unknown, field?: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; keyPattern?: Record<string, unknown>; message?: unknown };
+  if (e.code !== 11000) return false;
+  if (field === undefined) return true;
+  if (e.keyPattern) return field in e.keyPattern;
+  return typeof e.message === 'string' && e.message.includes(field);
+}
+
+/**
+ * Two concurrent upserts of a new key can both miss and one then fails with E11000 (MongoDB retries
+ * most such upserts itself since 4.2); the second try finds the document and updates it.
+ */
+async function retryOnDuplicate<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    return operation();
+  }
+}
+
+function learnerKeyOf(doc: LearnerKeyDoc): LearnerKey {
+  return { issuer: doc.issuer, clientId: doc.clientId, sub: doc.sub };
+}
+
+function courseKeyOf(doc: CourseKeyDoc): CourseKey {
+  return { issuer: doc.issuer, clientId: doc.clientId, contextId: doc.contextId };
+}
+
+// ================================================================ learners
+function toLearner(doc: LearnerDoc): Learner {
+  return {
+    issuer: doc.issuer,
+    clientId: doc.clientId,
+    sub: doc.sub,
+    name: doc.name ?? null,
+    email: doc.email ?? null,
+    run: doc.run ?? null,
+    runSource: (doc.runSource ?? null) as RunSource | null,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+export class MongoLearnerStore implements LearnerStore {
+  private readonly model: Model<LearnerDoc>;
+
+  constructor(conn: Connection) {
+    this.model = learnerModel(conn);
+  }
+
+  async upsert(learner: Omit<Learner, 'updatedAt'>): Promise<Learner> {
+    const key = { issuer: learner.issuer, clientId: learner.clientId, sub: learner.sub };
+    const fields = {
+      name: learner.name,
+      email: learner.email,
+      run: learner.run,
+      runSource: learner.runSource,
+      updatedAt: new Date(),
+    };
+    const doc = await retryOnDuplicate(() =>
+      this.model
+        .findOneAndUpdate(key, { $set: fields }, { upsert: true, returnDocument: 'after' })
+        .lean<LearnerDoc>()
+        .exec(),
+    );
+    if (!doc) throw new Error('sence_learners upsert returned no document');
+    return toLearner(doc);
+  }
+
+  async get(key: LearnerKey): Promise<Learner | null> {
+    const doc = await this.model
+      .findOne({ issuer: key.issuer, clientId: key.clientId, sub: key.sub })
+      .lean<LearnerDoc>()
+      .exec();
+    return doc ? toLearner(doc) : null;
+  }
+}
+
+// ================================================================ courses
+function toCourse(doc: CourseDoc): Course {
+  return {
+    issuer: doc.issuer,
+    clientId: doc.clientId,
+    contextId: doc.contextId,
+    title: doc.title ?? null,
+    settings: (doc.settings ?? null) as CourseSettings | null,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+export class MongoCourseStore implements CourseStore {
+  private readonly model: Model<CourseDoc>;
+
+  constructor(conn: Connection) {
+    this.model = courseModel(conn);
+  }
+
+  private async upsert(key: CourseKey, set: Partial<CourseDoc>, setOnInsert: Partial<CourseDoc>): Promise<Course> {
+    const filter = { issuer: key.issuer, clientId: key.clientId, contextId: key.contextId };
+    const doc = await retryOnDuplicate(() =>
+      this.model
+        .findOneAndUpdate(filter, { $set: set, $setOnInsert: setOnInsert }, { upsert: true, returnDocument: 'after' })
+        .lean<CourseDoc>()
+        .exec(),
+    );
+    if (!doc) throw new Error('sence_courses upsert returned no document');
+    return toCourse(doc);
+  }
+
+  async touch(key: CourseKey, title: string | null): Promise<Course> {
+    return this.upsert(key, { title, updatedAt: new Date() }, { settings: null });
+  }
+
+  async get(key: CourseKey): Promise<Course | null> {
+    const doc = await this.model
+      .findOne({ issuer: key.issuer, clientId: key.clientId, contextId: key.contextId })
+      .lean<CourseDoc>()
+      .exec();
+    return doc ? toCourse(doc) : null;
+  }
+
+  /** Settings for a course never launched yet are stored too (title unknown until its first launch). */
+  async saveSettings(key: CourseKey, settings: CourseSettings): Promise<Course> {
+    return this.upsert(key, { settings: { ...settings }, updatedAt: new Date() }, { title: null });
+  }
+}
+
+// ================================================================ otecs
+function toOtec(doc: OtecDoc): Otec {
+  return {
+    id: doc._id,
+    name: doc.name,
+    rut: doc.rut,
+    tokenSealed: doc.tokenSealed,
+    tokenHint: doc.tokenHint,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+export class MongoOtecStore implements OtecStore {
+  private readonly model: Model<OtecDoc>;
+
+  constructor(conn: Connection) {
+    this.model = otecModel(conn);
+  }
+
+  /** Sorted by name (then id). */
+  async list(): Promise<Otec[]> {
+    const docs = await this.model.find().sort({ name: 1, _id: 1 }).lean<OtecDoc[]>().exec();
+    return docs.map(toOtec);
+  }
+
+  async get(id: string): Promise<Otec | null> {
+    const doc = await this.model.findById(id).lean<OtecDoc>().exec();
+    return doc ? toOtec(doc) : null;
+  }
+
+  async save(otec: Otec): Promise<Otec> {
+    const replacement: OtecDoc = {
+      _id: otec.id,
+      name: otec.name,
+      rut: otec.rut,
+      tokenSealed: otec.tokenSealed,
+      tokenHint: otec.tokenHint,
+      createdAt: otec.createdAt,
+      updatedAt: otec.updatedAt,
+    };
+    const doc = await retryOnDuplicate(() =>
+      this.model
+        .findOneAndReplace({ _id: otec.id }, replacement, { upsert: true, returnDocument: 'after' })
+        .lean<OtecDoc>()
+        .exec(),
+    );
+    if (!doc) throw new Error('sence_otecs upsert returned no document');
+    return toOtec(doc);
+  }
+}
+
+// ================================================================ attendance
+/** Text key of "this learner in this course", stored in `activeKey` while a session is active. */
+function activeKeyOf(learner: LearnerKey, course: CourseKey): string {
+  return JSON.stringify([learner.issuer, learner.clientId, learner.sub, course.issuer, course.clientId, course.contextId]);
+}
+
+/** The fields updateSession may change: all but identity (_id, learner, course, createdAt), version and activeKey. */
+type MutableSessionFields = Omit<SessionDoc, '_id' | 'learner' | 'course' | 'createdAt' | 'version' | 'activeKey'>;
+
+function mutableSessionFields(s: AttendanceSession): MutableSessionFields {
+  return {
+    otecId: s.otecId,
+    environment: s.environment,
+    idSesionAlumno: s.idSesionAlumno,
+    sent: { ...s.sent },
+    state: s.state,
+    limitMinutes: s.limitMinutes,
+    warningMinutes: s.warningMinutes,
+    idSesionSence: s.idSesionSence,
+    senceStartFechaHora: s.senceStartFechaHora,
+    senceZonaHoraria: s.senceZonaHoraria,
+    openedAt: s.openedAt,
+    closeRequestedAt: s.closeRequestedAt,
+    endedAt: s.endedAt,
+    accreditedSeconds: s.accreditedSeconds,
+    lastErrorCodes: [...s.lastErrorCodes],
+    endReason: s.endReason,
+  };
+}
+
+/** The whole document of a new session; activeKey only while in an active state. */
+function sessionDoc(s: AttendanceSession): SessionDoc {
+  const doc: SessionDoc = {
+    _id: s.id,
+    learner: { issuer: s.learner.issuer, clientId: s.learner.clientId, sub: s.learner.sub },
+    course: { issuer: s.course.issuer, clientId: s.course.clientId, contextId: s.course.contextId },
+    createdAt: s.createdAt,
+    ...mutableSessionFields(s),
+    version: s.version,
+  };
+  if (ACTIVE_STATES.includes(s.state)) doc.activeKey = activeKeyOf(s.learner, s.course);
+  return doc;
+}
+
+function toSession(doc: SessionDoc): AttendanceSession {
+  return {
+    id: doc._id,
+    learner: learnerKeyOf(doc.learner),
+    course: courseKeyOf(doc.course),
+    otecId: doc.otecId,
+    environment: doc.environment as SenceEnvironment,
+    idSesionAlumno: doc.idSesionAlumno,
+    sent: doc.sent as unknown as SentFields,
+    state: doc.state as SessionState,
+    limitMinutes: doc.limitMinutes,
+    warningMinutes: doc.warningMinutes,
+    idSesionSence: doc.idSesionSence ?? null,
+    senceStartFechaHora: doc.senceStartFechaHora ?? null,
+    senceZonaHoraria: doc.senceZonaHoraria ?? null,
+    createdAt: doc.createdAt,
+    openedAt: doc.openedAt ?? null,
+    closeRequestedAt: doc.closeRequestedAt ?? null,
+    endedAt: doc.endedAt ?? null,
+    accreditedSeconds: doc.accreditedSeconds,
+    lastErrorCodes: doc.lastErrorCodes ?? [],
+    endReason: doc.endReason ?? null,
+    version: doc.version,
+  };
+}
+
+function toAttempt(doc: AttemptDoc): CallbackAttempt {
+  return {
+    id: doc._id,
+    sessionId: doc.sessionId,
+    phase: doc.phase as AttemptPhase,
+    tokenHash: doc.tokenHash,
+    createdAt: doc.createdAt,
+    expiresAt: doc.expiresAt,
+    usedAt: doc.usedAt ?? null,
+  };
+}
+
+function toAnswer(doc: AnswerDoc): SenceAnswer {
+  return {
+    id: doc._id,
+    sessionId: doc.sessionId,
+    attemptId: doc.attemptId,
+    phase: doc.phase as AttemptPhase,
+    outcome: doc.outcome as AnswerOutcome,
+    errorCodes: doc.errorCodes ?? [],
+    payload: (doc.payload ?? {}) as Record<string, string>,
+    receivedAt: doc.receivedAt,
+  };
+}
+
+function learnerCourseFilter(learner: LearnerKey, course: CourseKey): Record<string, string> {
+  return {
+    'learner.issuer': learner.issuer,
+    'learner.clientId': learner.clientId,
+    'learner.sub': learner.sub,
+    'course.issuer': course.issuer,
+    'course.clientId': course.clientId,
+    'course.contextId': course.contextId,
+  };
+}
+
+export class MongoAttendanceStore implements AttendanceStore {
+  private readonly sessions: Model<SessionDoc>;
+  private readonly attempts: Model<AttemptDoc>;
+  private readonly answers: Model<AnswerDoc>;
+
+  constructor(conn: Connection) {
+    this.sessions = sessionModel(conn);
+    this.attempts = attemptModel(conn);
+    this.answers = answerModel(conn);
+  }
+
+  async createSessionIfNoneActive(
+    session: AttendanceSession,
+  ): Promise<{ created: true; session: AttendanceSession } | { created: false; existing: AttendanceSession }> {
+    const activeKey = activeKeyOf(session.learner, session.course);
+    const doc = sessionDoc(session);
+    // The unique index on activeKey decides. If the active session we collided with ends before we
+    // read it, try again (bounded).
+    for (let round = 0; round < 3; round += 1) {
+      try {
+        await this.sessions.create(doc);
+        return { created: true, session: toSession(doc) };
+      } catch (error) {
+        if (!isDuplicateKey(error, 'activeKey')) throw error;
+      }
+      const existing = await this.sessions.findOne({ activeKey }).lean<SessionDoc>().exec();
+      if (existing) return { created: false, existing: toSession(existing) };
+    }
+    throw new Error('createSessionIfNoneActive: the active session kept changing, giving up');
+  }
+
+  async getSession(id: string): Promise<AttendanceSession | null> {
+    const doc = await this.sessions.findById(id).lean<SessionDoc>().exec();
+    return doc ? toSession(doc) : null;
+  }
+
+  async findActiveSession(learner: LearnerKey, course: CourseKey): Promise<AttendanceSession | null> {
+    const doc = await this.sessions.findOne({ activeKey: activeKeyOf(learner, course) }).lean<SessionDoc>().exec();
+    return doc ? toSession(doc) : null;
+  }
+
+  async listSessions(learner: LearnerKey, course: CourseKey): Promise<AttendanceSession[]> {
+    const docs = await this.sessions
+      .find(learnerCourseFilter(learner, course))
+      .sort({ createdAt: -1, _id: -1 })
+      .lean<SessionDoc[]>()
+      .exec();
+    return docs.map(toSession);
+  }
+
+  async listCourseSessions(course: CourseKey): Promise<AttendanceSession[]> {
+    const docs = await this.sessions
+      .find({ 'course.issuer': course.issuer, 'course.clientId': course.clientId, 'course.contextId': course.contextId })
+      .sort({ createdAt: -1, _id: -1 })
+      .lean<SessionDoc[]>()
+      .exec();
+    return docs.map(toSession);
+  }
+
+  /** Identity (id, learner, course, createdAt) never changes; everything else is written from `next`. */
+  async updateSession(next: AttendanceSession, expectedVersion: number): Promise<AttendanceSession | null> {
+    const set = { ...mutableSessionFields(next), version: expectedVersion + 1 };
+    const active = ACTIVE_STATES.includes(next.state);
+    // activeKey must be absent (not null) when inactive: the sparse index skips only missing fields.
+    const update = active
+      ? { $set: { ...set, activeKey: activeKeyOf(next.learner, next.course) } }
+      : { $set: set, $unset: { activeKey: 1 as const } };
+    const doc = await this.sessions
+      .findOneAndUpdate({ _id: next.id, version: expectedVersion }, update, { returnDocument: 'after' })
+      .lean<SessionDoc>()
+      .exec();
+    return doc ? toSession(doc) : null;
+  }
+
+  async listSessionsInStates(states: SessionState[], limit: number): Promise<AttendanceSession[]> {
+    if (states.length === 0 || limit <= 0) return [];
+    const docs = await this.sessions
+      .find({ state: { $in: states } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<SessionDoc[]>()
+      .exec();
+    return docs.map(toSession);
+  }
+
+  async createAttempt(attempt: CallbackAttempt): Promise<void> {
+    await this.attempts.create({
+      _id: attempt.id,
+      sessionId: attempt.sessionId,
+      phase: attempt.phase,
+      tokenHash: attempt.tokenHash,
+      createdAt: attempt.createdAt,
+      expiresAt: attempt.expiresAt,
+      usedAt: attempt.usedAt,
+    });
+  }
+
+  async getAttempt(id: string): Promise<CallbackAttempt | null> {
+    const doc = await this.attempts.findById(id).lean<AttemptDoc>().exec();
+    return doc ? toAttempt(doc) : null;
+  }
+
+  async findOpenAttempt(sessionId: string, phase: AttemptPhase, now: Date): Promise<CallbackAttempt | null> {
+    const doc = await this.attempts
+      .findOne({ sessionId, phase, usedAt: null, expiresAt: { $gt: now } })
+      .sort({ createdAt: -1, _id: -1 })
+      .lean<AttemptDoc>()
+      .exec();
+    return doc ? toAttempt(doc) : null;
+  }
+
+  async markAttemptUsed(id: string, at: Date): Promise<boolean> {
+    const result = await this.attempts.updateOne({ _id: id, usedAt: null }, { $set: { usedAt: at } }).exec();
+    return result.modifiedCount === 1;
+  }
+
+  async saveAnswer(answer: SenceAnswer): Promise<void> {
+    await this.answers.create({
+      _id: answer.id,
+      sessionId: answer.sessionId,
+      attemptId: answer.attemptId,
+      phase: answer.phase,
+      outcome: answer.outcome,
+      errorCodes: [...answer.errorCodes],
+      payload: { ...answer.payload },
+      receivedAt: answer.receivedAt,
+    });
+  }
+
+  /** Oldest first (arrival order). */
+  async listAnswers(sessionId: string): Promise<SenceAnswer[]> {
+    const docs = await this.answers.find({ sessionId }).sort({ receivedAt: 1, _id: 1 }).lean<AnswerDoc[]>().exec();
+    return docs.map(toAnswer);
+  }
+}
+
+// ================================================================ audit
+function toEntry(doc: AuditDoc): AuditEntry {
+  return {
+    id: doc.entryId,
+    at: doc.at,
+    event: doc.event as AuditEvent,
+    accepted: doc.accepted,
+    reason: doc.reason,
+    sourceIp: doc.sourceIp ?? null,
+    learner: doc.learner ? learnerKeyOf(doc.learner) : null,
+    course: doc.course ? courseKeyOf(doc.course) : null,
+    sessionId: doc.sessionId ?? null,
+    details: doc.details ?? {},
+  };
+}
+
+export class MongoAuditLog implements AuditLog {
+  private readonly model: Model<AuditDoc>;
+
+  constructor(conn: Connection) {
+    this.model = auditModel(conn);
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    await this.model.create({
+      entryId: entry.id,
+      at: entry.at,
+      event: entry.event,
+      accepted: entry.accepted,
+      reason: entry.reason,
+      sourceIp: entry.sourceIp,
+      learner: entry.learner ? { issuer: entry.learner.issuer, clientId: entry.learner.clientId, sub: entry.learner.sub } : null,
+      course: entry.course
+        ? { issuer: entry.course.issuer, clientId: entry.course.clientId, contextId: entry.course.contextId }
+        : null,
+      sessionId: entry.sessionId,
+      details: { ...entry.details },
+    });
+  }
+
+  /** Newest first; entries of the same millisecond newest-recorded first (ObjectId order). */
+  async list(filter: { course?: CourseKey; limit: number }): Promise<AuditEntry[]> {
+    if (filter.limit <= 0) return [];
+    const query = filter.course
+      ? { 'course.issuer': filter.course.issuer, 'course.clientId': filter.course.clientId, 'course.contextId': filter.course.contextId }
+      : {};
+    const docs = await this.model.find(query).sort({ at: -1, _id: -1 }).limit(filter.limit).lean<AuditDoc[]>().exec();
+    return docs.map(toEntry);
+  }
+}
+
+// ================================================================ login states
+export class MongoLoginStateStore implements LoginStateStore {
+  private readonly model: Model<LoginStateDoc>;
+
+  constructor(conn: Connection) {
+    this.model = loginStateModel(conn);
+  }
+
+  async save(entry: { state: string; nonce: string; issuer: string; clientId: string | null; expiresAt: Date }): Promise<void> {
+    await this.model.create({
+      _id: entry.state,
+      nonce: entry.nonce,
+      issuer: entry.issuer,
+      clientId: entry.clientId,
+      expiresAt: entry.expiresAt,
+    });
+  }
+
+  /** Atomic find-and-delete. The TTL monitor runs about once a minute, so expiry is checked here too. */
+  async consume(state: string, now: Date): Promise<{ nonce: string; issuer: string; clientId: string | null } | null> {
+    const doc = await this.model.findOneAndDelete({ _id: state }).lean<LoginStateDoc>().exec();
+    if (!doc || doc.expiresAt.getTime() <= now.getTime()) return null;
+    return { nonce: doc.nonce, issuer: doc.issuer, clientId: doc.clientId ?? null };
+  }
+
+  /** Same as the SQLite adapter's sweep; MongoDB's TTL index does this anyway. Returns how many. */
+  async deleteExpired(now: Date): Promise<number> {
+    const result = await this.model.deleteMany({ expiresAt: { $lte: now } }).exec();
+    return result.deletedCount;
+  }
+}

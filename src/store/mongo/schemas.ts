@@ -1,0 +1,331 @@
+/**
+ * Mongoose schemas, indexes and models of the tool's own collections (all prefixed `sence_`).
+ *
+ * Why mongoose 8 on its own connection (mongoose.createConnection), not the default one: ltijs pins
+ * mongoose 7 and registers its models on *its* default connection, and its Close() disconnects that
+ * default connection. Keeping our models on a separate mongoose 8 Connection means no model-name
+ * collisions with ltijs, no dependence on ltijs's mongoose version, and ltijs's shutdown cannot close
+ * our store under us (nor ours its).
+ *
+ * Thin by design: documents mirror the domain records (src/domain/types.ts) field by field; mapping
+ * lives in mongo-stores.ts. Nested free-form values (sent fields, settings, payload, details) are
+ * Mixed and stored as given (`minimize: false` keeps `{}`). No `required`: '' is a valid value of
+ * several fields (e.g. codSence for line 1) and the adapters always write every field.
+ */
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+
+/** Indexes are built by Connection.syncIndexes() at start (see openMongoStores), not lazily per model. */
+const OPTIONS = { versionKey: false, minimize: false, id: false, autoIndex: false } as const;
+
+const nullableString = { type: String, default: null };
+const nullableDate = { type: Date, default: null };
+
+// ---------------------------------------------------------------- learners
+export interface LearnerDoc {
+  _id: Types.ObjectId;
+  issuer: string;
+  clientId: string;
+  sub: string;
+  name: string | null;
+  email: string | null;
+  run: string | null;
+  runSource: string | null;
+  updatedAt: Date;
+}
+
+const learnerSchema = new Schema<LearnerDoc>(
+  {
+    issuer: String,
+    clientId: String,
+    sub: String,
+    name: nullableString,
+    email: nullableString,
+    run: nullableString,
+    runSource: nullableString,
+    updatedAt: Date,
+  },
+  { ...OPTIONS, collection: 'sence_learners' },
+);
+learnerSchema.index({ issuer: 1, clientId: 1, sub: 1 }, { unique: true });
+
+// ---------------------------------------------------------------- courses
+export interface CourseDoc {
+  _id: Types.ObjectId;
+  issuer: string;
+  clientId: string;
+  contextId: string;
+  title: string | null;
+  settings: Record<string, unknown> | null;
+  updatedAt: Date;
+}
+
+const courseSchema = new Schema<CourseDoc>(
+  {
+    issuer: String,
+    clientId: String,
+    contextId: String,
+    title: nullableString,
+    settings: { type: Schema.Types.Mixed, default: null },
+    updatedAt: Date,
+  },
+  { ...OPTIONS, collection: 'sence_courses' },
+);
+courseSchema.index({ issuer: 1, clientId: 1, contextId: 1 }, { unique: true });
+
+// ---------------------------------------------------------------- otecs
+export interface OtecDoc {
+  _id: string;
+  name: string;
+  rut: string;
+  tokenSealed: string;
+  tokenHint: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const otecSchema = new Schema<OtecDoc>(
+  {
+    _id: String,
+    name: String,
+    rut: String,
+    tokenSealed: String,
+    tokenHint: String,
+    createdAt: Date,
+    updatedAt: Date,
+  },
+  { ...OPTIONS, collection: 'sence_otecs' },
+);
+otecSchema.index({ name: 1, _id: 1 });
+
+// ---------------------------------------------------------------- sessions
+const learnerKeySchema = new Schema({ issuer: String, clientId: String, sub: String }, { _id: false, id: false });
+const courseKeySchema = new Schema({ issuer: String, clientId: String, contextId: String }, { _id: false, id: false });
+
+export interface LearnerKeyDoc {
+  issuer: string;
+  clientId: string;
+  sub: string;
+}
+
+export interface CourseKeyDoc {
+  issuer: string;
+  clientId: string;
+  contextId: string;
+}
+
+export interface SessionDoc {
+  _id: string;
+  learner: LearnerKeyDoc;
+  course: CourseKeyDoc;
+  otecId: string;
+  environment: string;
+  idSesionAlumno: string;
+  sent: Record<string, unknown>;
+  state: string;
+  limitMinutes: number;
+  warningMinutes: number;
+  idSesionSence: string | null;
+  senceStartFechaHora: string | null;
+  senceZonaHoraria: string | null;
+  createdAt: Date;
+  openedAt: Date | null;
+  closeRequestedAt: Date | null;
+  endedAt: Date | null;
+  accreditedSeconds: number;
+  lastErrorCodes: string[];
+  endReason: string | null;
+  version: number;
+  /**
+   * Present only while the session is 'starting' | 'open' | 'closing': the learner+course key as
+   * text. Its unique sparse index allows one active session per learner and course (a partial
+   * index with `state: { $in: [...] }` would need MongoDB 6.0+).
+   */
+  activeKey?: string;
+}
+
+const sessionSchema = new Schema<SessionDoc>(
+  {
+    _id: String,
+    learner: { type: learnerKeySchema },
+    course: { type: courseKeySchema },
+    otecId: String,
+    environment: String,
+    idSesionAlumno: String,
+    sent: { type: Schema.Types.Mixed },
+    state: String,
+    limitMinutes: Number,
+    warningMinutes: Number,
+    idSesionSence: nullableString,
+    senceStartFechaHora: nullableString,
+    senceZonaHoraria: nullableString,
+    createdAt: Date,
+    openedAt: nullableDate,
+    closeRequestedAt: nullableDate,
+    endedAt: nullableDate,
+    accreditedSeconds: Number,
+    lastErrorCodes: { type: [String], default: undefined },
+    endReason: nullableString,
+    version: Number,
+    activeKey: { type: String, default: undefined },
+  },
+  { ...OPTIONS, collection: 'sence_sessions' },
+);
+// createSessionIfNoneActive / findActiveSession
+sessionSchema.index({ activeKey: 1 }, { unique: true, sparse: true });
+// listSessions (learner + course, newest first)
+sessionSchema.index({
+  'learner.issuer': 1,
+  'learner.clientId': 1,
+  'learner.sub': 1,
+  'course.issuer': 1,
+  'course.clientId': 1,
+  'course.contextId': 1,
+  createdAt: -1,
+});
+// listCourseSessions (course, newest first)
+sessionSchema.index({ 'course.issuer': 1, 'course.clientId': 1, 'course.contextId': 1, createdAt: -1 });
+// listSessionsInStates (oldest first)
+sessionSchema.index({ state: 1, createdAt: 1 });
+
+// ---------------------------------------------------------------- attempts
+export interface AttemptDoc {
+  _id: string;
+  sessionId: string;
+  phase: string;
+  tokenHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+const attemptSchema = new Schema<AttemptDoc>(
+  {
+    _id: String,
+    sessionId: String,
+    phase: String,
+    tokenHash: String,
+    createdAt: Date,
+    expiresAt: Date,
+    usedAt: nullableDate,
+  },
+  { ...OPTIONS, collection: 'sence_attempts' },
+);
+// findOpenAttempt (session + phase, latest first)
+attemptSchema.index({ sessionId: 1, phase: 1, createdAt: -1 });
+
+// ---------------------------------------------------------------- answers
+export interface AnswerDoc {
+  _id: string;
+  sessionId: string;
+  attemptId: string;
+  phase: string;
+  outcome: string;
+  errorCodes: string[];
+  payload: Record<string, unknown>;
+  receivedAt: Date;
+}
+
+const answerSchema = new Schema<AnswerDoc>(
+  {
+    _id: String,
+    sessionId: String,
+    attemptId: String,
+    phase: String,
+    outcome: String,
+    errorCodes: { type: [String], default: undefined },
+    payload: { type: Schema.Types.Mixed },
+    receivedAt: Date,
+  },
+  { ...OPTIONS, collection: 'sence_answers' },
+);
+// listAnswers (session, arrival order)
+answerSchema.index({ sessionId: 1, receivedAt: 1 });
+
+// ---------------------------------------------------------------- audit
+export interface AuditDoc {
+  /** Generated ObjectId: increases with insertion, so it orders entries of the same millisecond. */
+  _id: Types.ObjectId;
+  entryId: string;
+  at: Date;
+  event: string;
+  accepted: boolean;
+  reason: string;
+  sourceIp: string | null;
+  learner: LearnerKeyDoc | null;
+  course: CourseKeyDoc | null;
+  sessionId: string | null;
+  details: Record<string, unknown>;
+}
+
+const auditSchema = new Schema<AuditDoc>(
+  {
+    entryId: String,
+    at: Date,
+    event: String,
+    accepted: Boolean,
+    reason: String,
+    sourceIp: nullableString,
+    learner: { type: learnerKeySchema, default: null },
+    course: { type: courseKeySchema, default: null },
+    sessionId: nullableString,
+    details: { type: Schema.Types.Mixed },
+  },
+  { ...OPTIONS, collection: 'sence_audit' },
+);
+auditSchema.index({ entryId: 1 }, { unique: true });
+// list (all, newest first)
+auditSchema.index({ at: -1, _id: -1 });
+// list (by course, newest first)
+auditSchema.index({ 'course.issuer': 1, 'course.clientId': 1, 'course.contextId': 1, at: -1, _id: -1 });
+
+// ---------------------------------------------------------------- login states
+export interface LoginStateDoc {
+  /** The OIDC `state`. */
+  _id: string;
+  nonce: string;
+  issuer: string;
+  clientId: string | null;
+  expiresAt: Date;
+}
+
+const loginStateSchema = new Schema<LoginStateDoc>(
+  {
+    _id: String,
+    nonce: String,
+    issuer: String,
+    clientId: nullableString,
+    expiresAt: Date,
+  },
+  { ...OPTIONS, collection: 'sence_login_states' },
+);
+// MongoDB removes expired logins itself (within about a minute); consume() also checks expiry.
+loginStateSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
+// ---------------------------------------------------------------- models
+/** Returns the model registered on `conn`, registering it the first time (several stores may ask). */
+function modelOn<T>(conn: Connection, name: string, schema: Schema<T>): Model<T> {
+  const existing = conn.models[name] as Model<T> | undefined;
+  return existing ?? conn.model<T>(name, schema);
+}
+
+export const learnerModel = (conn: Connection): Model<LearnerDoc> => modelOn(conn, 'SenceLearner', learnerSchema);
+export const courseModel = (conn: Connection): Model<CourseDoc> => modelOn(conn, 'SenceCourse', courseSchema);
+export const otecModel = (conn: Connection): Model<OtecDoc> => modelOn(conn, 'SenceOtec', otecSchema);
+export const sessionModel = (conn: Connection): Model<SessionDoc> => modelOn(conn, 'SenceSession', sessionSchema);
+export const attemptModel = (conn: Connection): Model<AttemptDoc> => modelOn(conn, 'SenceAttempt', attemptSchema);
+export const answerModel = (conn: Connection): Model<AnswerDoc> => modelOn(conn, 'SenceAnswer', answerSchema);
+export const auditModel = (conn: Connection): Model<AuditDoc> => modelOn(conn, 'SenceAudit', auditSchema);
+export const loginStateModel = (conn: Connection): Model<LoginStateDoc> =>
+  modelOn(conn, 'SenceLoginState', loginStateSchema);
+
+/** Registers every model of the tool on `conn` (so Connection.syncIndexes() sees them all). */
+export function registerMongoModels(conn: Connection): void {
+  learnerModel(conn);
+  courseModel(conn);
+  otecModel(conn);
+  sessionModel(conn);
+  attemptModel(conn);
+  answerModel(conn);
+  auditModel(conn);
+  loginStateModel(conn);
+}

@@ -1,0 +1,67 @@
+import type { Learner, LearnerKey, RunSource } from '../../domain/types';
+import type { LearnerStore } from '../ports';
+import type { Database } from './open-sqlite';
+import { fromMs } from './sqlite-codec';
+
+interface LearnerRow {
+  issuer: string;
+  client_id: string;
+  sub: string;
+  name: string | null;
+  email: string | null;
+  run: string | null;
+  run_source: string | null;
+  updated_at: number;
+}
+
+function toLearner(row: LearnerRow): Learner {
+  return {
+    issuer: row.issuer,
+    clientId: row.client_id,
+    sub: row.sub,
+    name: row.name,
+    email: row.email,
+    run: row.run,
+    runSource: row.run_source as RunSource | null,
+    updatedAt: fromMs(row.updated_at),
+  };
+}
+
+export class SqliteLearnerStore implements LearnerStore {
+  private readonly upsertStmt;
+  private readonly getStmt;
+
+  constructor(db: Database) {
+    this.upsertStmt = db.prepare<[string, string, string, string | null, string | null, string | null, string | null, number], LearnerRow>(
+      `INSERT INTO app_learners (issuer, client_id, sub, name, email, run, run_source, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (issuer, client_id, sub) DO UPDATE SET
+         name = excluded.name, email = excluded.email, run = excluded.run,
+         run_source = excluded.run_source, updated_at = excluded.updated_at
+       RETURNING *`,
+    );
+    this.getStmt = db.prepare<[string, string, string], LearnerRow>(
+      'SELECT * FROM app_learners WHERE issuer = ? AND client_id = ? AND sub = ?',
+    );
+  }
+
+  async upsert(learner: Omit<Learner, 'updatedAt'>): Promise<Learner> {
+    const row = this.upsertStmt.get(
+      learner.issuer,
+      learner.clientId,
+      learner.sub,
+      learner.name,
+      learner.email,
+      learner.run,
+      learner.runSource,
+      Date.now(),
+    );
+    if (!row) throw new Error('app_learners upsert returned no row');
+    return toLearner(row);
+  }
+
+  async get(key: LearnerKey): Promise<Learner | null> {
+    const row = this.getStmt.get(key.issuer, key.clientId, key.sub);
+    return row ? toLearner(row) : null;
+  }
+}

@@ -1,0 +1,46 @@
+import type { LoginStateStore } from '../ports';
+import type { Database } from './open-sqlite';
+import { toMs } from './sqlite-codec';
+
+interface LoginStateRow {
+  nonce: string;
+  issuer: string;
+  client_id: string | null;
+  expires_at: number;
+}
+
+export class SqliteLoginStateStore implements LoginStateStore {
+  private readonly insertStmt;
+  private readonly consumeStmt;
+  private readonly deleteExpiredStmt;
+
+  constructor(db: Database) {
+    this.insertStmt = db.prepare<[string, string, string, string | null, number]>(
+      'INSERT INTO app_login_states (state, nonce, issuer, client_id, expires_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    // Deleting and reading in one statement: two launches with the same state cannot both get it.
+    this.consumeStmt = db.prepare<[string], LoginStateRow>(
+      'DELETE FROM app_login_states WHERE state = ? RETURNING nonce, issuer, client_id, expires_at',
+    );
+    this.deleteExpiredStmt = db.prepare<[number]>('DELETE FROM app_login_states WHERE expires_at <= ?');
+  }
+
+  async save(entry: { state: string; nonce: string; issuer: string; clientId: string | null; expiresAt: Date }): Promise<void> {
+    this.insertStmt.run(entry.state, entry.nonce, entry.issuer, entry.clientId, toMs(entry.expiresAt));
+  }
+
+  /** An expired entry is deleted too (it can never be used) and reads as unknown. */
+  async consume(state: string, now: Date): Promise<{ nonce: string; issuer: string; clientId: string | null } | null> {
+    const row = this.consumeStmt.get(state);
+    if (!row || row.expires_at <= toMs(now)) return null;
+    return { nonce: row.nonce, issuer: row.issuer, clientId: row.client_id };
+  }
+
+  /**
+   * Removes logins that were never completed and have expired (MongoDB does this with a TTL index).
+   * Not part of the LoginStateStore port yet; call it from the periodic sweep. Returns how many.
+   */
+  async deleteExpired(now: Date): Promise<number> {
+    return this.deleteExpiredStmt.run(toMs(now)).changes;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Composition root as a function: stores, ltijs, use cases, the web app, and in demo mode the LMS
+ * simulator and the SENCE emulator beside it. main.ts and the integration tests both start the
+ * whole system through here, so tests run the same wiring as production.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Config } from './config';
+import type { Stores } from './store/ports';
+import { openStores } from './store/open-stores';
+import { setupLti, type LtiRuntime } from './lti/lti-runtime';
+import type { KeySetCache } from './lti/keyset-cache';
+import { AttendanceService } from './application/attendance-service';
+import { buildApp } from './web/build-app';
+import { renderError } from './web/error-handler';
+import { consoleLogger, type Logger } from './web/logger';
+import { toolUrls } from './lti/tool-urls';
+import { seedDemo } from './demo-seed';
+import { startLmsSimulator, type LmsSimulator, type LmsSimulatorOptions } from './simulators/lms';
+import { startSenceEmulator, type SenceEmulator } from './simulators/sence';
+
+export interface SystemOptions {
+  logger?: Logger;
+  now?: () => Date;
+  keyCache?: KeySetCache;
+  /** Overrides for the LMS simulator (tests add users, change keys…). */
+  lms?: Partial<Omit<LmsSimulatorOptions, 'tool' | 'port'>>;
+  /** Seed the demo OTEC and course settings (default: true in demo mode). */
+  seedDemo?: boolean;
+}
+
+export interface RunningSystem {
+  url: string;
+  config: Readonly<Config>;
+  stores: Stores;
+  storeKind: 'sqlite' | 'mongo';
+  lti: LtiRuntime;
+  attendance: AttendanceService;
+  app: Express;
+  server: Server;
+  lms: LmsSimulator | null;
+  sence: SenceEmulator | null;
+  close(): Promise<void>;
+}
+
+export async function startSystem(config: Readonly<Config>, options: SystemOptions = {}): Promise<RunningSystem> {
+  const logger = options.logger ?? consoleLogger;
+  const now = options.now ?? (() => new Date());
+  const opened = await openStores({ mongodbUri: config.mongodbUri, sqliteFile: config.sqliteFile });
+  const { stores } = opened;
+  const lti = await setupLti({
+    config,
+    logins: stores.logins,
+    sqlite: opened.sqlite,
+    renderError: (req, res, err) => renderError(logger, req, res, err),
+    keyCache: options.keyCache,
+    now: () => now().getTime(),
+  });
+  const attendance = new AttendanceService(stores, config, now);
+
+  let lms: LmsSimulator | null = null;
+  let sence: SenceEmulator | null = null;
+  const demoLinks = config.demo
+    ? { lmsUrl: `http://localhost:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
+    : null;
+  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://localhost:${port}`;
+
+  if (config.demo) {
+    const urls = toolUrls(config.publicUrl);
+    lms = await startLmsSimulator({
+      ...options.lms,
+      port: config.lmsSimulatorPort,
+      tool: { loginUrl: urls.login, launchUrl: urls.launch, jwksUrl: urls.keys, deepLinkUrl: urls.launch },
+    });
+    sence = await startSenceEmulator({ port: config.senceEmulatorPort });
+    await lti.registerPlatform(lms.platform);
+    if (options.seedDemo ?? true) await seedDemo({ stores, config, lms, now: now() });
+  }
+
+  const sweepTimer = setInterval(() => {
+    lti.sweep();
+    stores.logins.deleteExpired(now()).catch(() => undefined);
+    attendance.sweep().catch((err: unknown) => logger.log('error', 'sweep failed', { error: (err as Error).message }));
+  }, 60_000);
+  sweepTimer.unref();
+
+  return {
+    url,
+    config,
+    stores,
+    storeKind: opened.kind,
+    lti,
+    attendance,
+    app,
+    server,
+    lms,
+    sence,
+    async close() {
+      clearInterval(sweepTimer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await lms?.close();
+      await sence?.close();
+      await lti.close();
+      await stores.close();
+    },
+  };
+}

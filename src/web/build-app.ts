@@ -1,0 +1,78 @@
+/**
+ * The Express 5 host app. Order matters: ltijs is mounted at /lti before any body parser
+ * (REFERENCE §2), host routes for /lti/* come after it (they then see res.locals.token).
+ */
+import express, { type Express } from 'express';
+import type { Config } from '../config';
+import type { Stores } from '../store/ports';
+import type { LtiRuntime } from '../lti/lti-runtime';
+import type { AttendanceService } from '../application/attendance-service';
+import { canvasDeveloperKey, toolUrls } from '../lti/tool-urls';
+import { formatClock } from '../domain/time-format';
+import { publicDir, viewsDir } from '../paths';
+import { securityHeaders, originOf } from './security-headers';
+import { errorMiddleware, notFoundMiddleware } from './error-handler';
+import type { Logger } from './logger';
+import { learnerRoutes } from './routes/learner-routes';
+import { staffRoutes } from './routes/staff-routes';
+import { deepLinkingRoutes } from './routes/deep-linking-routes';
+import { senceCallbackRoutes } from './routes/sence-callback-routes';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  stores: Stores;
+  lti: LtiRuntime;
+  attendance: AttendanceService;
+  logger: Logger;
+  demo?: { lmsUrl: string; senceUrl: string } | null;
+  now?: () => Date;
+}
+
+export function buildApp(deps: AppDeps): Express {
+  const { config, stores, lti, attendance, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', viewsDir);
+  if (config.nodeEnv === 'production') app.set('view cache', true);
+  app.locals.clock = formatClock;
+
+  app.use(
+    securityHeaders({
+      platforms: lti.platformOrigins,
+      sence: [config.senceBaseUrls.test, config.senceBaseUrls.production].map(originOf).filter((o): o is string => o !== null),
+      extraFrameAncestors: config.frameAncestors,
+    }),
+  );
+  app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
+
+  app.get('/health', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/', (_req, res) => {
+    res.render('home', { demo: deps.demo ?? null });
+  });
+  app.get('/setup', (_req, res) => {
+    res.render('setup', { title: 'Registrar Asistencia SENCE en tu plataforma', urls: toolUrls(config.publicUrl) });
+  });
+
+  // LTI: ltijs first (login, keys, register, launch, ltik validation)…
+  app.use('/lti', lti.router);
+  // …then the host routes that need a validated launch.
+  const ltiHost = express.Router();
+  ltiHost.get('/canvas.json', (_req, res) => {
+    res.json(canvasDeveloperKey(config.publicUrl));
+  });
+  ltiHost.use(learnerRoutes({ stores, attendance }));
+  ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
+  ltiHost.use(deepLinkingRoutes({ provider: lti.provider, launchUrl: toolUrls(config.publicUrl).launch }));
+  app.use('/lti', ltiHost);
+
+  // SENCE callbacks and the SENCE window's buttons: outside /lti, no ltik, no cookie.
+  app.use(senceCallbackRoutes({ attendance, now: deps.now }));
+
+  app.use(notFoundMiddleware);
+  app.use(errorMiddleware(logger));
+  return app;
+}

@@ -1,0 +1,48 @@
+/**
+ * The one error handler: every AppError (and anything unexpected) becomes a Spanish page for
+ * browsers or JSON for API clients, with its status, and a log line. 5xx details never leave the
+ * server (STYLE habit 7: expose only when status < 500).
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { AppError, toAppError } from '../errors';
+import type { Logger } from './logger';
+
+export function wantsJson(req: Request): boolean {
+  if (req.path.startsWith('/api/') || req.originalUrl.includes('/api/')) return true;
+  const accepts = req.accepts(['html', 'json']);
+  return accepts === 'json';
+}
+
+export function renderError(logger: Logger, req: Request, res: Response, error: unknown): void {
+  const err = toAppError(error);
+  logger.log(err.status >= 500 ? 'error' : 'warn', 'request failed', {
+    code: err.code,
+    status: err.status,
+    method: req.method,
+    path: req.path,
+    ip: req.ip,
+    ...(err.details ?? {}),
+    ...(err.status >= 500 && err.cause instanceof Error ? { cause: err.cause.message, stack: err.cause.stack } : {}),
+  });
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const message = err.expose ? err.message : 'Ocurrió un error inesperado. Intenta nuevamente en unos minutos.';
+  res.status(err.status);
+  if (wantsJson(req)) {
+    res.json({ error: { code: err.code, message, ...(err.expose && err.staffHint ? { staffHint: err.staffHint } : {}) } });
+    return;
+  }
+  res.render('error', { title: 'No pudimos continuar', status: err.status, code: err.code, message, staffHint: err.expose ? err.staffHint : undefined });
+}
+
+export function errorMiddleware(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    renderError(logger, req, res, error);
+  };
+}
+
+export function notFoundMiddleware(req: Request, _res: Response, next: NextFunction): void {
+  next(new AppError('not-found', 404, 'La página que buscas no existe.', { details: { path: req.path } }));
+}

@@ -1,0 +1,58 @@
+/**
+ * The learner's side under /lti (ltijs already validated the ltik): the panel, its status JSON
+ * (polled by the panel), and the two buttons that send the browser to SENCE.
+ */
+import { Router } from 'express';
+import type { Stores } from '../../store/ports';
+import type { AttendanceService } from '../../application/attendance-service';
+import { launchIdentity, ltikOf, recordLaunch, requestInfo } from '../launch-context';
+
+export function learnerRoutes(deps: { stores: Stores; attendance: AttendanceService }): Router {
+  const router = Router();
+  const { stores, attendance } = deps;
+
+  // Launch landing: panel for learners, staff view for instructors, content picker for deep linking.
+  router.get('/', async (_req, res) => {
+    const identity = launchIdentity(res);
+    const ltik = ltikOf(res);
+    const context = res.locals.context as { messageType?: string } | undefined;
+    if (context?.messageType === 'LtiDeepLinkingRequest') {
+      res.render('deep-link-picker', { title: 'Agregar Asistencia SENCE', identity, ltik });
+      return;
+    }
+    const { learner, course } = await recordLaunch(stores, identity);
+    const panel = await attendance.panel(learner, course);
+    res.render(identity.isStaff ? 'staff-home' : 'panel', { identity, ltik, panel, course, courseTitle: course.title });
+  });
+
+  router.get('/api/status', async (_req, res) => {
+    const identity = launchIdentity(res);
+    const course = await stores.courses.get(identity.course);
+    res.set('Cache-Control', 'no-store').json(await attendance.panel(identity.learner, course));
+  });
+
+  router.post('/sence/start', async (req, res) => {
+    const identity = launchIdentity(res);
+    const { learner, course } = await recordLaunch(stores, identity);
+    const { form, session } = await attendance.start(learner, course, requestInfo(req));
+    res.set('Cache-Control', 'no-store').render('sence-redirect', {
+      title: 'Abriendo tu sesión en SENCE',
+      lead: 'Te estamos llevando a SENCE para registrar el inicio de tu asistencia.',
+      form,
+      environment: session.environment,
+    });
+  });
+
+  router.post('/sence/close', async (req, res) => {
+    const identity = launchIdentity(res);
+    const { form, session } = await attendance.close(identity.learner, identity.course, requestInfo(req));
+    res.set('Cache-Control', 'no-store').render('sence-redirect', {
+      title: 'Cerrando tu sesión en SENCE',
+      lead: 'Te estamos llevando a SENCE para registrar el cierre de tu asistencia.',
+      form,
+      environment: session.environment,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,217 @@
+/**
+ * Staff pages under /lti/staff (instructors and OTEC coordinators; the role comes only from the
+ * signed launch): course SENCE settings, OTECs, the course's attendance and its audit log.
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../errors';
+import type { Config } from '../../config';
+import type { Stores } from '../../store/ports';
+import type { AttendanceSession, Course, LearnerKey, Otec } from '../../domain/types';
+import { validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
+import { sealSecret, secretHint } from '../../domain/token-crypto';
+import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
+import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
+import { describeSenceError } from '../../domain/sence-error-catalogue';
+import { CALLBACK_PATHS } from '../../application/attendance-service';
+import { launchIdentity, ltikOf, requestInfo } from '../launch-context';
+
+export interface StaffDeps {
+  stores: Stores;
+  config: Pick<Config, 'publicUrl' | 'tokenKey' | 'defaultSessionLimitMinutes' | 'defaultWarningMinutes'>;
+  now?: () => Date;
+}
+
+export function staffRoutes(deps: StaffDeps): Router {
+  const router = Router();
+  const { stores, config } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  // Role from the signed launch only; a learner gets a clear 403 and an audit entry.
+  router.use('/staff', async (req: Request, res: Response, next: NextFunction) => {
+    const identity = launchIdentity(res);
+    if (!identity.isStaff) {
+      await stores.audit.record({
+        id: randomUUID(), at: now(), event: 'access-denied', accepted: false,
+        reason: `learner tried ${req.method} ${req.baseUrl}${req.path}`, sourceIp: requestInfo(req).sourceIp,
+        learner: identity.learner, course: identity.course, sessionId: null, details: {},
+      });
+      throw new AppError('forbidden-role', 403, 'Esta página es solo para el equipo docente del curso. Vuelve al panel de asistencia.');
+    }
+    next();
+  });
+
+  const renderSettings = async (res: Response, status: number, extra: Record<string, unknown>) => {
+    const identity = launchIdentity(res);
+    const [course, otecs] = await Promise.all([stores.courses.touch(identity.course, identity.courseTitle), stores.otecs.list()]);
+    res.status(status).render('staff-settings', {
+      title: 'Configuración SENCE del curso',
+      identity,
+      ltik: ltikOf(res),
+      course,
+      otecs: otecs.map(publicOtec),
+      values: settingsValues(course, config),
+      errors: {},
+      otecErrors: {},
+      otecValues: {},
+      saved: null,
+      callbackUrlLength: config.publicUrl.length + CALLBACK_PATHS.retoma.length + 35,
+      ...extra,
+    });
+  };
+
+  router.get('/staff', (_req, res) => renderSettings(res, 200, {}));
+
+  router.post('/staff/settings', async (req, res) => {
+    const identity = launchIdentity(res);
+    const otecs = await stores.otecs.list();
+    const input = (req.body ?? {}) as Record<string, unknown>;
+    const result = validateCourseSettings(input, {
+      otecIds: otecs.map((o) => o.id),
+      publicUrl: config.publicUrl,
+      defaults: { sessionLimitMinutes: config.defaultSessionLimitMinutes, warningMinutes: config.defaultWarningMinutes },
+    });
+    if (!result.ok) {
+      await audit(stores, now(), req, identity.learner, identity.course, 'settings-rejected', false, Object.keys(result.errors).join(', '));
+      await renderSettings(res, 400, { values: stringValues(input), errors: result.errors });
+      return;
+    }
+    await stores.courses.saveSettings(identity.course, result.settings);
+    await audit(stores, now(), req, identity.learner, identity.course, 'settings-saved', true, `line ${result.settings.lineaCapacitacion}, ${result.settings.environment}`);
+    await renderSettings(res, 200, { saved: 'Configuración guardada.' });
+  });
+
+  router.post('/staff/otecs', async (req, res) => {
+    const identity = launchIdentity(res);
+    const input = (req.body ?? {}) as Record<string, unknown>;
+    const result = validateOtecInput(input);
+    if (!result.ok) {
+      await audit(stores, now(), req, identity.learner, identity.course, 'settings-rejected', false, `otec: ${Object.keys(result.errors).join(', ')}`);
+      // The token typed is never sent back to the page.
+      await renderSettings(res, 400, { otecErrors: result.errors, otecValues: { name: String(input.name ?? ''), rut: String(input.rut ?? '') } });
+      return;
+    }
+    const existing = (await stores.otecs.list()).find((o) => o.rut === result.value.rut);
+    const at = now();
+    const otec: Otec = {
+      id: existing?.id ?? randomUUID(),
+      name: result.value.name,
+      rut: result.value.rut,
+      tokenSealed: sealSecret(result.value.token, config.tokenKey),
+      tokenHint: secretHint(result.value.token),
+      createdAt: existing?.createdAt ?? at,
+      updatedAt: at,
+    };
+    await stores.otecs.save(otec);
+    await audit(stores, at, req, identity.learner, identity.course, 'otec-saved', true, `otec ${otec.rut} ${existing ? 'updated' : 'created'}`);
+    await renderSettings(res, 200, { saved: existing ? `OTEC ${otec.name} actualizado.` : `OTEC ${otec.name} agregado.` });
+  });
+
+  router.get('/staff/attendance', async (_req, res) => {
+    const identity = launchIdentity(res);
+    const course = await stores.courses.get(identity.course);
+    const rows = await attendanceRows(stores, course, identity.course);
+    res.render('staff-attendance', { title: 'Asistencia SENCE del curso', identity, ltik: ltikOf(res), course, rows });
+  });
+
+  router.get('/staff/attendance.csv', async (_req, res) => {
+    const identity = launchIdentity(res);
+    const sessions = await stores.attendance.listCourseSessions(identity.course);
+    const names = await learnerNames(stores, sessions.map((s) => s.learner));
+    const header = ['Nombre', 'RUN', 'IdSesionAlumno', 'IdSesionSence', 'Estado', 'Inicio (servidor)', 'Fin (servidor)', 'Segundos acreditados', 'Tiempo acreditado', 'Errores SENCE'];
+    const lines = [header, ...sessions.map((s) => [
+      names.get(keyOf(s.learner)) ?? '', s.sent.RunAlumno, s.idSesionAlumno, s.idSesionSence ?? '', s.state,
+      s.openedAt?.toISOString() ?? '', s.endedAt?.toISOString() ?? '', String(s.accreditedSeconds), formatAccredited(s.accreditedSeconds), s.lastErrorCodes.join(';'),
+    ])];
+    res.set('Content-Type', 'text/csv; charset=utf-8');
+    res.set('Content-Disposition', 'attachment; filename="asistencia-sence.csv"');
+    res.send('\uFEFF' + lines.map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n');
+  });
+
+  router.get('/staff/audit', async (_req, res) => {
+    const identity = launchIdentity(res);
+    const entries = await stores.audit.list({ course: identity.course, limit: 300 });
+    res.render('staff-audit', {
+      title: 'Registro de auditoría',
+      identity,
+      ltik: ltikOf(res),
+      entries: entries.map((e) => ({ ...e, atText: formatSantiagoDateTime(e.at) })),
+    });
+  });
+
+  return router;
+}
+
+function publicOtec(o: Otec) {
+  return { id: o.id, name: o.name, rut: o.rut, tokenHint: o.tokenHint };
+}
+
+function settingsValues(course: Course, config: StaffDeps['config']): Record<string, string> {
+  const s = course.settings;
+  return {
+    otecId: s?.otecId ?? '',
+    lineaCapacitacion: String(s?.lineaCapacitacion ?? 3),
+    codSence: s?.codSence ?? '',
+    codigoCurso: s?.codigoCurso ?? '',
+    requiredHours: s ? String(s.requiredHours) : '',
+    environment: s?.environment ?? 'test',
+    sessionLimitMinutes: String(s?.sessionLimitMinutes ?? config.defaultSessionLimitMinutes),
+    warningMinutes: String(s?.warningMinutes ?? config.defaultWarningMinutes),
+  };
+}
+
+function stringValues(input: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input)) if (k !== 'ltik' && typeof v === 'string') out[k] = v;
+  return out;
+}
+
+function keyOf(l: LearnerKey): string {
+  return `${l.issuer}\u0000${l.clientId}\u0000${l.sub}`;
+}
+
+async function learnerNames(stores: Stores, keys: LearnerKey[]): Promise<Map<string, string>> {
+  const unique = new Map(keys.map((k) => [keyOf(k), k]));
+  const out = new Map<string, string>();
+  await Promise.all([...unique.entries()].map(async ([id, key]) => {
+    const learner = await stores.learners.get(key);
+    out.set(id, learner?.name ?? key.sub);
+  }));
+  return out;
+}
+
+async function attendanceRows(stores: Stores, course: Course | null, key: Course | { issuer: string; clientId: string; contextId: string }) {
+  const sessions = await stores.attendance.listCourseSessions(key);
+  const byLearner = new Map<string, AttendanceSession[]>();
+  for (const s of sessions) {
+    const k = keyOf(s.learner);
+    byLearner.set(k, [...(byLearner.get(k) ?? []), s]);
+  }
+  const names = await learnerNames(stores, sessions.map((s) => s.learner));
+  return [...byLearner.entries()].map(([k, list]) => {
+    const accredited = totalAccreditedSeconds(list);
+    const latest = list[0];
+    return {
+      name: names.get(k) ?? '',
+      run: latest?.sent.RunAlumno ?? '',
+      closedCount: list.filter((s) => s.state === 'closed').length,
+      sessionCount: list.length,
+      accreditedText: formatAccredited(accredited),
+      percent: progressPercent(accredited, course?.settings?.requiredHours ?? null),
+      accessMark: hasAccessMark(list),
+      lastState: latest?.state ?? '',
+      lastAt: latest ? formatSantiagoDateTime(latest.endedAt ?? latest.openedAt ?? latest.createdAt) : '',
+      lastErrors: (latest?.lastErrorCodes ?? []).map((c) => { const d = describeSenceError(c); return `${d.code}: ${d.staffHint}`; }),
+    };
+  });
+}
+
+function csvCell(value: string): string {
+  // Quote everything; neutralise spreadsheet formulas (CSV injection).
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return `"${safe.replace(/"/g, '""')}"`;
+}
+
+async function audit(stores: Stores, at: Date, req: Request, learner: LearnerKey, course: { issuer: string; clientId: string; contextId: string }, event: 'settings-saved' | 'settings-rejected' | 'otec-saved', accepted: boolean, reason: string) {
+  await stores.audit.record({ id: randomUUID(), at, event, accepted, reason, sourceIp: requestInfo(req).sourceIp, learner, course, sessionId: null, details: {} });
+}

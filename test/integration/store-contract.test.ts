@@ -1,0 +1,753 @@
+/**
+ * One contract for every storage adapter (src/store/ports.ts): the same cases run against SQLite
+ * (always, on a real temporary file) and against MongoDB (whenever MONGODB_URI is set).
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {
+  AttendanceSession,
+  AuditEntry,
+  CallbackAttempt,
+  CourseKey,
+  CourseSettings,
+  LearnerKey,
+  Otec,
+  SenceAnswer,
+} from '../../src/domain/types';
+import { openMongoStores, sqliteStores } from '../../src/store/open-stores';
+import type { Stores } from '../../src/store/ports';
+import { openSqliteDatabase, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite/open-sqlite';
+import { SqliteLoginStateStore } from '../../src/store/sqlite/sqlite-login-state-store';
+
+// ---------------------------------------------------------------------------------------------- adapters
+
+interface OpenedAdapter {
+  stores: Stores;
+  /** Closes the stores and removes everything the adapter created (file, database). */
+  destroy(): Promise<void>;
+}
+
+interface Adapter {
+  name: string;
+  open(): Promise<OpenedAdapter>;
+}
+
+function tempSqliteFile(): string {
+  return path.join(os.tmpdir(), `asistencia-contract-${process.pid}-${randomUUID()}`, 'store.sqlite');
+}
+
+function removeSqliteFile(file: string): void {
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+}
+
+const sqliteAdapter: Adapter = {
+  name: 'SQLite',
+  async open() {
+    const file = tempSqliteFile();
+    const stores = sqliteStores(openSqliteDatabase(file));
+    return {
+      stores,
+      async destroy() {
+        await stores.close();
+        removeSqliteFile(file);
+      },
+    };
+  },
+};
+
+const mongoUri = process.env.MONGODB_URI?.trim() || null;
+const runId = `${Date.now()}_${randomUUID().slice(0, 8)}`;
+let mongoDatabases = 0;
+
+function mongoAdapter(uri: string): Adapter {
+  return {
+    name: 'MongoDB',
+    async open() {
+      mongoDatabases += 1;
+      const dbName = `sence_contract_${runId}_${mongoDatabases}`;
+      const { stores, connection } = await openMongoStores(uri, { dbName });
+      return {
+        stores,
+        async destroy() {
+          await connection.dropDatabase();
+          await stores.close();
+        },
+      };
+    },
+  };
+}
+
+// MongoDB runs only when a server is given: none can be installed on the machines this project is
+// built on (Debian ships none and mongodb-memory-server cannot download its binary). The MongoDB
+// cases are therefore not registered at all without MONGODB_URI, and the run says so once.
+const adapters: Adapter[] = [sqliteAdapter];
+if (mongoUri) {
+  adapters.push(mongoAdapter(mongoUri));
+} else {
+  console.warn(
+    'store contract: MongoDB skipped — MONGODB_URI is not set (no MongoDB server can be installed on this machine); SQLite ran.',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------- fixtures
+
+const T0 = new Date('2025-03-04T12:34:56.789Z');
+const at = (offsetMs: number): Date => new Date(T0.getTime() + offsetMs);
+const MINUTE = 60_000;
+
+const learnerA: LearnerKey = { issuer: 'https://moodle.example.cl', clientId: 'client-1', sub: 'user-a' };
+const learnerB: LearnerKey = { issuer: 'https://moodle.example.cl', clientId: 'client-1', sub: 'user-b' };
+/** Same sub as A on another platform: must never be confused with A. */
+const learnerAElsewhere: LearnerKey = { issuer: 'https://canvas.example.cl', clientId: 'client-1', sub: 'user-a' };
+const courseX: CourseKey = { issuer: 'https://moodle.example.cl', clientId: 'client-1', contextId: 'course-x' };
+const courseY: CourseKey = { issuer: 'https://moodle.example.cl', clientId: 'client-1', contextId: 'course-y' };
+
+const settings: CourseSettings = {
+  otecId: 'otec-1',
+  lineaCapacitacion: 1,
+  codSence: '',
+  codigoCurso: 'CURSO-ELEARNING-01',
+  requiredHours: 12.5,
+  environment: 'test',
+  sessionLimitMinutes: 180,
+  warningMinutes: 10,
+};
+
+let sequence = 0;
+function nextId(prefix: string): string {
+  sequence += 1;
+  return `${prefix}-${String(sequence).padStart(6, '0')}`;
+}
+
+function newSession(overrides: Partial<AttendanceSession> = {}): AttendanceSession {
+  const id = overrides.id ?? nextId('ses');
+  return {
+    id,
+    learner: learnerA,
+    course: courseX,
+    otecId: 'otec-1',
+    environment: 'test',
+    idSesionAlumno: `alumno-${id}`,
+    sent: {
+      RutOtec: '76000000-0',
+      CodSence: '',
+      CodigoCurso: 'CURSO-ELEARNING-01',
+      LineaCapacitacion: '3',
+      RunAlumno: '12345678-5',
+      IdSesionAlumno: `alumno-${id}`,
+    },
+    state: 'starting',
+    limitMinutes: 180,
+    warningMinutes: 10,
+    idSesionSence: null,
+    senceStartFechaHora: null,
+    senceZonaHoraria: null,
+    createdAt: T0,
+    openedAt: null,
+    closeRequestedAt: null,
+    endedAt: null,
+    accreditedSeconds: 0,
+    lastErrorCodes: [],
+    endReason: null,
+    version: 1,
+    ...overrides,
+  };
+}
+
+function newAttempt(sessionId: string, overrides: Partial<CallbackAttempt> = {}): CallbackAttempt {
+  return {
+    id: nextId('att'),
+    sessionId,
+    phase: 'start',
+    tokenHash: 'a'.repeat(64),
+    createdAt: T0,
+    expiresAt: at(30 * MINUTE),
+    usedAt: null,
+    ...overrides,
+  };
+}
+
+function newOtec(overrides: Partial<Otec> = {}): Otec {
+  return {
+    id: nextId('otec'),
+    name: 'Capacitaciones Andes SpA',
+    rut: '76000000-0',
+    tokenSealed: 'v1.iv.ciphertext.tag',
+    tokenHint: 'AB12',
+    createdAt: T0,
+    updatedAt: at(1),
+    ...overrides,
+  };
+}
+
+function newAudit(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: nextId('aud'),
+    at: T0,
+    event: 'callback-accepted',
+    accepted: true,
+    reason: 'ok',
+    sourceIp: '203.0.113.7',
+    learner: learnerA,
+    course: courseX,
+    sessionId: 'ses-x',
+    details: {},
+    ...overrides,
+  };
+}
+
+/** Creates a session and fails the test if it was not created. */
+async function created(stores: Stores, session: AttendanceSession): Promise<AttendanceSession> {
+  const result = await stores.attendance.createSessionIfNoneActive(session);
+  if (!result.created) throw new Error(`expected ${session.id} to be created, found ${result.existing.id}`);
+  return result.session;
+}
+
+// ---------------------------------------------------------------------------------------------- contract
+
+describe.each(adapters)('store contract: $name', (adapter) => {
+  let opened: OpenedAdapter;
+  let stores: Stores;
+
+  beforeEach(async () => {
+    opened = await adapter.open();
+    stores = opened.stores;
+  });
+
+  afterEach(async () => {
+    await opened.destroy();
+  });
+
+  describe('LearnerStore', () => {
+    it('inserts a learner and reads it back exactly', async () => {
+      const before = Date.now();
+      const stored = await stores.learners.upsert({
+        ...learnerA,
+        name: 'Ana Pérez',
+        email: 'ana@example.cl',
+        run: '12345678-5',
+        runSource: 'custom',
+      });
+      expect(stored).toEqual({
+        ...learnerA,
+        name: 'Ana Pérez',
+        email: 'ana@example.cl',
+        run: '12345678-5',
+        runSource: 'custom',
+        updatedAt: expect.any(Date),
+      });
+      expect(stored.updatedAt.getTime()).toBeGreaterThanOrEqual(before);
+      expect(stored.updatedAt.getTime()).toBeLessThanOrEqual(Date.now());
+      expect(await stores.learners.get(learnerA)).toEqual(stored);
+    });
+
+    it('upsert keeps the key and updates name, email and run', async () => {
+      await stores.learners.upsert({ ...learnerA, name: 'Ana', email: null, run: null, runSource: null });
+      const updated = await stores.learners.upsert({
+        ...learnerA,
+        name: 'Ana Pérez Soto',
+        email: 'ana@example.cl',
+        run: '12345678-5',
+        runSource: 'typed',
+      });
+      expect(updated).toMatchObject({ ...learnerA, name: 'Ana Pérez Soto', email: 'ana@example.cl', run: '12345678-5', runSource: 'typed' });
+      expect(await stores.learners.get(learnerA)).toEqual(updated);
+    });
+
+    it('keeps learners with the same sub on other platforms apart, and unknown ones are null', async () => {
+      await stores.learners.upsert({ ...learnerA, name: 'A', email: null, run: null, runSource: null });
+      await stores.learners.upsert({ ...learnerAElsewhere, name: 'A elsewhere', email: null, run: null, runSource: null });
+      expect((await stores.learners.get(learnerA))?.name).toBe('A');
+      expect((await stores.learners.get(learnerAElsewhere))?.name).toBe('A elsewhere');
+      expect(await stores.learners.get(learnerB)).toBeNull();
+      expect(await stores.learners.get({ ...learnerA, clientId: 'other-client' })).toBeNull();
+    });
+  });
+
+  describe('CourseStore', () => {
+    it('touch inserts a new course without settings', async () => {
+      const course = await stores.courses.touch(courseX, 'Excel básico');
+      expect(course).toEqual({ ...courseX, title: 'Excel básico', settings: null, updatedAt: expect.any(Date) });
+      expect(await stores.courses.get(courseX)).toEqual(course);
+      expect(await stores.courses.get(courseY)).toBeNull();
+    });
+
+    it('touch updates the title and keeps the settings', async () => {
+      await stores.courses.touch(courseX, 'Excel');
+      await stores.courses.saveSettings(courseX, settings);
+      const touched = await stores.courses.touch(courseX, 'Excel avanzado');
+      expect(touched.title).toBe('Excel avanzado');
+      expect(touched.settings).toEqual(settings);
+      expect(await stores.courses.get(courseX)).toEqual(touched);
+    });
+
+    it('saveSettings round-trips the settings exactly and replaces older ones', async () => {
+      await stores.courses.touch(courseX, 'Excel');
+      await stores.courses.saveSettings(courseX, settings);
+      const line3: CourseSettings = { ...settings, lineaCapacitacion: 3, codSence: '1234567890', environment: 'production' };
+      const saved = await stores.courses.saveSettings(courseX, line3);
+      expect(saved).toEqual({ ...courseX, title: 'Excel', settings: line3, updatedAt: expect.any(Date) });
+      expect((await stores.courses.get(courseX))?.settings).toEqual(line3);
+    });
+
+    it('saveSettings on a course never launched stores it with no title', async () => {
+      const saved = await stores.courses.saveSettings(courseY, settings);
+      expect(saved).toEqual({ ...courseY, title: null, settings, updatedAt: expect.any(Date) });
+      expect(await stores.courses.get(courseX)).toBeNull();
+    });
+  });
+
+  describe('OtecStore', () => {
+    it('saves, reads and lists OTECs sorted by name, with exact dates', async () => {
+      const b = newOtec({ name: 'Beta Capacitación' });
+      const a = newOtec({ name: 'Alfa Capacitación' });
+      expect(await stores.otecs.save(b)).toEqual(b);
+      await stores.otecs.save(a);
+      expect(await stores.otecs.get(b.id)).toEqual(b);
+      expect(await stores.otecs.list()).toEqual([a, b]);
+      expect(await stores.otecs.get('no-such-otec')).toBeNull();
+    });
+
+    it('save replaces by id', async () => {
+      const original = newOtec();
+      await stores.otecs.save(original);
+      const replaced: Otec = { ...original, name: 'Nuevo nombre', tokenSealed: 'v1.other', tokenHint: 'ZZ99', updatedAt: at(MINUTE) };
+      expect(await stores.otecs.save(replaced)).toEqual(replaced);
+      expect(await stores.otecs.get(original.id)).toEqual(replaced);
+      expect(await stores.otecs.list()).toEqual([replaced]);
+    });
+
+    it('lists nothing when there are none', async () => {
+      expect(await stores.otecs.list()).toEqual([]);
+    });
+  });
+
+  describe('AttendanceStore: sessions', () => {
+    it('creates a session and reads every field back exactly (dates, JSON, nulls)', async () => {
+      const session = newSession({
+        idSesionSence: 'SENCE-123',
+        senceStartFechaHora: '2025-03-04 09:34:56',
+        senceZonaHoraria: 'America/Santiago',
+        openedAt: at(1),
+        closeRequestedAt: at(2),
+        endedAt: null,
+        accreditedSeconds: 0,
+        lastErrorCodes: ['211', '204'],
+        endReason: 'motivo con tildes: sesión',
+        version: 3,
+      });
+      const result = await stores.attendance.createSessionIfNoneActive(session);
+      expect(result).toEqual({ created: true, session });
+      expect(await stores.attendance.getSession(session.id)).toEqual(session);
+      expect(await stores.attendance.getSession('no-such-session')).toBeNull();
+    });
+
+    it('a second create for the same learner and course returns the existing active session', async () => {
+      const first = await created(stores, newSession());
+      const second = await stores.attendance.createSessionIfNoneActive(newSession());
+      expect(second).toEqual({ created: false, existing: first });
+      expect(await stores.attendance.listSessions(learnerA, courseX)).toEqual([first]);
+    });
+
+    it('two parallel creates (a double click) create exactly one session', async () => {
+      const results = await Promise.all([
+        stores.attendance.createSessionIfNoneActive(newSession()),
+        stores.attendance.createSessionIfNoneActive(newSession()),
+        stores.attendance.createSessionIfNoneActive(newSession()),
+      ]);
+      const made = results.filter((r) => r.created);
+      expect(made).toHaveLength(1);
+      const winner = made[0]!.created ? made[0]!.session : null;
+      for (const r of results) {
+        if (!r.created) expect(r.existing).toEqual(winner);
+      }
+      expect(await stores.attendance.listSessions(learnerA, courseX)).toHaveLength(1);
+    });
+
+    it('each active state blocks a new session; after it ends a new one may start', async () => {
+      const first = await created(stores, newSession());
+      const opened = await stores.attendance.updateSession({ ...first, state: 'open', openedAt: at(1) }, first.version);
+      expect(opened?.state).toBe('open');
+      expect((await stores.attendance.createSessionIfNoneActive(newSession())).created).toBe(false);
+      const closing = await stores.attendance.updateSession({ ...opened!, state: 'closing', closeRequestedAt: at(2) }, opened!.version);
+      expect((await stores.attendance.createSessionIfNoneActive(newSession())).created).toBe(false);
+      await stores.attendance.updateSession({ ...closing!, state: 'closed', endedAt: at(3), accreditedSeconds: 3 }, closing!.version);
+
+      const second = await stores.attendance.createSessionIfNoneActive(newSession({ createdAt: at(MINUTE) }));
+      expect(second.created).toBe(true);
+      expect(await stores.attendance.findActiveSession(learnerA, courseX)).toEqual(second.created ? second.session : null);
+    });
+
+    it('a session of another learner or course does not block, and is not found for them', async () => {
+      await created(stores, newSession());
+      await created(stores, newSession({ learner: learnerB }));
+      await created(stores, newSession({ course: courseY }));
+      await created(stores, newSession({ learner: learnerAElsewhere, course: { ...courseX, issuer: learnerAElsewhere.issuer } }));
+      const activeA = await stores.attendance.findActiveSession(learnerA, courseX);
+      const activeB = await stores.attendance.findActiveSession(learnerB, courseX);
+      expect(activeA?.learner).toEqual(learnerA);
+      expect(activeB?.learner).toEqual(learnerB);
+      expect(activeA?.id).not.toBe(activeB?.id);
+      expect(await stores.attendance.findActiveSession(learnerB, courseY)).toBeNull();
+    });
+
+    it('findActiveSession ignores ended sessions', async () => {
+      const s = await created(stores, newSession());
+      expect(await stores.attendance.findActiveSession(learnerA, courseX)).toEqual(s);
+      await stores.attendance.updateSession({ ...s, state: 'start-failed', endedAt: at(1), lastErrorCodes: ['211'] }, s.version);
+      expect(await stores.attendance.findActiveSession(learnerA, courseX)).toBeNull();
+    });
+
+    it('updateSession writes the next state, stores version + 1 and returns what is stored', async () => {
+      const s = await created(stores, newSession());
+      const next: AttendanceSession = {
+        ...s,
+        state: 'open',
+        idSesionSence: 'SENCE-9',
+        senceStartFechaHora: '2025-03-04 09:35:00',
+        senceZonaHoraria: 'America/Santiago',
+        openedAt: at(4321),
+        lastErrorCodes: ['100'],
+      };
+      const updated = await stores.attendance.updateSession(next, s.version);
+      expect(updated).toEqual({ ...next, version: s.version + 1 });
+      expect(await stores.attendance.getSession(s.id)).toEqual(updated);
+    });
+
+    it('updateSession with a stale version returns null and changes nothing', async () => {
+      const s = await created(stores, newSession());
+      const winner = await stores.attendance.updateSession({ ...s, state: 'open', openedAt: at(1) }, s.version);
+      expect(winner).not.toBeNull();
+      const loser = await stores.attendance.updateSession({ ...s, state: 'abandoned', endedAt: at(2), endReason: 'x' }, s.version);
+      expect(loser).toBeNull();
+      expect(await stores.attendance.getSession(s.id)).toEqual(winner);
+      expect(await stores.attendance.updateSession({ ...s, id: 'no-such-session' }, s.version)).toBeNull();
+    });
+
+    it('parallel updates from the same version: exactly one wins', async () => {
+      const s = await created(stores, newSession());
+      const results = await Promise.all([
+        stores.attendance.updateSession({ ...s, state: 'open', openedAt: at(1) }, s.version),
+        stores.attendance.updateSession({ ...s, state: 'abandoned', endedAt: at(1) }, s.version),
+      ]);
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      expect((await stores.attendance.getSession(s.id))?.version).toBe(s.version + 1);
+    });
+
+    it('refuses a second session with an id already stored, and an update into a second active session', async () => {
+      const first = await created(stores, newSession());
+      const ended = await stores.attendance.updateSession({ ...first, state: 'abandoned', endedAt: at(1) }, first.version);
+      await expect(stores.attendance.createSessionIfNoneActive(newSession({ id: first.id }))).rejects.toThrow();
+
+      const current = await created(stores, newSession());
+      // Reviving the ended session while another is active would break "one active session".
+      await expect(stores.attendance.updateSession({ ...ended!, state: 'open' }, ended!.version)).rejects.toThrow();
+      expect(await stores.attendance.findActiveSession(learnerA, courseX)).toEqual(current);
+      expect(await stores.attendance.getSession(first.id)).toEqual(ended);
+    });
+
+    it('lists sessions of a learner in a course and of a whole course, newest first', async () => {
+      const old = await created(stores, newSession({ createdAt: at(0) }));
+      await stores.attendance.updateSession({ ...old, state: 'closed', endedAt: at(10) }, old.version);
+      const recent = await created(stores, newSession({ createdAt: at(MINUTE) }));
+      const otherLearner = await created(stores, newSession({ learner: learnerB, createdAt: at(30_000) }));
+      await created(stores, newSession({ course: courseY, createdAt: at(2 * MINUTE) }));
+
+      const mine = await stores.attendance.listSessions(learnerA, courseX);
+      expect(mine.map((s) => s.id)).toEqual([recent.id, old.id]);
+      expect(mine[1]?.state).toBe('closed');
+      expect(await stores.attendance.listSessions(learnerB, courseY)).toEqual([]);
+      expect(await stores.attendance.listSessions(learnerAElsewhere, courseX)).toEqual([]);
+
+      const course = await stores.attendance.listCourseSessions(courseX);
+      expect(course.map((s) => s.id)).toEqual([recent.id, otherLearner.id, old.id]);
+      expect(await stores.attendance.listCourseSessions({ ...courseX, contextId: 'empty' })).toEqual([]);
+    });
+
+    it('lists sessions in given states, oldest first, at most limit', async () => {
+      const s1 = await created(stores, newSession({ learner: { ...learnerA, sub: 'u1' }, createdAt: at(3000) }));
+      const s2 = await created(stores, newSession({ learner: { ...learnerA, sub: 'u2' }, createdAt: at(1000) }));
+      const s3 = await created(stores, newSession({ learner: { ...learnerA, sub: 'u3' }, createdAt: at(2000) }));
+      await stores.attendance.updateSession({ ...s3, state: 'open', openedAt: at(2500) }, s3.version);
+      const s4 = await created(stores, newSession({ learner: { ...learnerA, sub: 'u4' }, createdAt: at(0) }));
+      await stores.attendance.updateSession({ ...s4, state: 'closed', endedAt: at(10) }, s4.version);
+
+      const starting = await stores.attendance.listSessionsInStates(['starting'], 10);
+      expect(starting.map((s) => s.id)).toEqual([s2.id, s1.id]);
+      const active = await stores.attendance.listSessionsInStates(['starting', 'open'], 10);
+      expect(active.map((s) => s.id)).toEqual([s2.id, s3.id, s1.id]);
+      expect((await stores.attendance.listSessionsInStates(['starting', 'open'], 2)).map((s) => s.id)).toEqual([s2.id, s3.id]);
+      expect(await stores.attendance.listSessionsInStates(['expired'], 10)).toEqual([]);
+      expect(await stores.attendance.listSessionsInStates([], 10)).toEqual([]);
+    });
+  });
+
+  describe('AttendanceStore: callback attempts', () => {
+    it('creates an attempt and reads it back exactly', async () => {
+      const attempt = newAttempt('ses-1', { usedAt: null });
+      await stores.attendance.createAttempt(attempt);
+      expect(await stores.attendance.getAttempt(attempt.id)).toEqual(attempt);
+      expect(await stores.attendance.getAttempt('no-such-attempt')).toBeNull();
+    });
+
+    it('markAttemptUsed is true once, then false (replay); unknown ids are false', async () => {
+      const attempt = newAttempt('ses-1');
+      await stores.attendance.createAttempt(attempt);
+      expect(await stores.attendance.markAttemptUsed(attempt.id, at(5))).toBe(true);
+      expect(await stores.attendance.markAttemptUsed(attempt.id, at(6))).toBe(false);
+      expect(await stores.attendance.getAttempt(attempt.id)).toEqual({ ...attempt, usedAt: at(5) });
+      expect(await stores.attendance.markAttemptUsed('no-such-attempt', at(5))).toBe(false);
+    });
+
+    it('parallel markAttemptUsed: exactly one wins', async () => {
+      const attempt = newAttempt('ses-1');
+      await stores.attendance.createAttempt(attempt);
+      const results = await Promise.all([1, 2, 3].map((n) => stores.attendance.markAttemptUsed(attempt.id, at(n))));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('findOpenAttempt returns the latest unused, unexpired attempt of that session and phase', async () => {
+      const older = newAttempt('ses-1', { createdAt: at(0) });
+      const latest = newAttempt('ses-1', { createdAt: at(1000) });
+      const used = newAttempt('ses-1', { createdAt: at(2000) });
+      const expired = newAttempt('ses-1', { createdAt: at(3000), expiresAt: at(3400) });
+      const closePhase = newAttempt('ses-1', { createdAt: at(5000), phase: 'close' });
+      const otherSession = newAttempt('ses-2', { createdAt: at(6000) });
+      for (const a of [older, latest, used, expired, closePhase, otherSession]) await stores.attendance.createAttempt(a);
+      await stores.attendance.markAttemptUsed(used.id, at(2500));
+
+      expect(await stores.attendance.findOpenAttempt('ses-1', 'start', at(3500))).toEqual(latest);
+      expect(await stores.attendance.findOpenAttempt('ses-1', 'close', at(3500))).toEqual(closePhase);
+      expect(await stores.attendance.findOpenAttempt('ses-3', 'start', at(3500))).toBeNull();
+      // expiresAt is exclusive: at the instant of expiry the attempt is no longer open
+      expect(await stores.attendance.findOpenAttempt('ses-1', 'start', at(30 * MINUTE))).toBeNull();
+
+      await stores.attendance.markAttemptUsed(latest.id, at(3600));
+      expect(await stores.attendance.findOpenAttempt('ses-1', 'start', at(3700))).toEqual(older);
+    });
+
+    it('findOpenAttempt ignores an expired attempt even when it is the only one', async () => {
+      const attempt = newAttempt('ses-1', { expiresAt: at(1000) });
+      await stores.attendance.createAttempt(attempt);
+      expect(await stores.attendance.findOpenAttempt('ses-1', 'start', at(999))).toEqual(attempt);
+      expect(await stores.attendance.findOpenAttempt('ses-1', 'start', at(1000))).toBeNull();
+    });
+  });
+
+  describe('AttendanceStore: SENCE answers', () => {
+    it('saves answers and lists those of a session in arrival order, payload exact', async () => {
+      const start: SenceAnswer = {
+        id: nextId('ans'),
+        sessionId: 'ses-1',
+        attemptId: 'att-1',
+        phase: 'start',
+        outcome: 'success',
+        errorCodes: [],
+        payload: { CodSence: '', IdSesionSence: 'S-1', FechaHora: '2025-03-04 09:34:56', GlosaError: 'ñandú "quoted" <b>' },
+        receivedAt: at(0),
+      };
+      const close: SenceAnswer = {
+        ...start,
+        id: nextId('ans'),
+        attemptId: 'att-2',
+        phase: 'close',
+        outcome: 'error',
+        errorCodes: ['211', '204'],
+        payload: { GlosaError: '211;204' },
+        receivedAt: at(MINUTE),
+      };
+      const other: SenceAnswer = { ...start, id: nextId('ans'), sessionId: 'ses-2', payload: {} };
+      await stores.attendance.saveAnswer(close);
+      await stores.attendance.saveAnswer(start);
+      await stores.attendance.saveAnswer(other);
+      expect(await stores.attendance.listAnswers('ses-1')).toEqual([start, close]);
+      expect(await stores.attendance.listAnswers('ses-2')).toEqual([other]);
+      expect(await stores.attendance.listAnswers('ses-3')).toEqual([]);
+    });
+  });
+
+  describe('AuditLog', () => {
+    it('lists newest first, filtered by course when given, at most limit', async () => {
+      const e1 = newAudit({ at: at(0), course: courseX });
+      const e2 = newAudit({ at: at(2000), course: courseY, event: 'settings-saved' });
+      const e3 = newAudit({ at: at(1000), course: courseX, accepted: false, event: 'callback-rejected', reason: 'token' });
+      const e4 = newAudit({ at: at(3000), course: null, learner: null, sessionId: null, sourceIp: null, event: 'launch-rejected' });
+      for (const e of [e1, e2, e3, e4]) await stores.audit.record(e);
+
+      expect(await stores.audit.list({ limit: 10 })).toEqual([e4, e2, e3, e1]);
+      expect(await stores.audit.list({ limit: 2 })).toEqual([e4, e2]);
+      expect(await stores.audit.list({ course: courseX, limit: 10 })).toEqual([e3, e1]);
+      expect(await stores.audit.list({ course: courseX, limit: 1 })).toEqual([e3]);
+      expect(await stores.audit.list({ course: { ...courseX, issuer: 'https://other' }, limit: 10 })).toEqual([]);
+    });
+
+    it('round-trips nested details exactly', async () => {
+      const entry = newAudit({
+        details: { codes: ['211', '204'], nested: { n: 1.5, flag: false, none: null }, text: 'sesión "x"' },
+      });
+      await stores.audit.record(entry);
+      expect(await stores.audit.list({ limit: 1 })).toEqual([entry]);
+    });
+
+    it('entries of the same millisecond list newest-recorded first', async () => {
+      const first = newAudit({ at: at(0), reason: 'first' });
+      const second = newAudit({ at: at(0), reason: 'second' });
+      await stores.audit.record(first);
+      await stores.audit.record(second);
+      expect((await stores.audit.list({ limit: 10 })).map((e) => e.reason)).toEqual(['second', 'first']);
+    });
+  });
+
+  describe('LoginStateStore', () => {
+    const entry = { state: 'state-1', nonce: 'nonce-1', issuer: 'https://moodle.example.cl', clientId: 'client-1', expiresAt: at(10 * MINUTE) };
+
+    it('consume returns the entry once, then null', async () => {
+      await stores.logins.save(entry);
+      expect(await stores.logins.consume('state-1', at(0))).toEqual({ nonce: 'nonce-1', issuer: entry.issuer, clientId: 'client-1' });
+      expect(await stores.logins.consume('state-1', at(0))).toBeNull();
+    });
+
+    it('parallel consumes of the same state: exactly one gets it', async () => {
+      await stores.logins.save(entry);
+      const results = await Promise.all([1, 2, 3].map(() => stores.logins.consume('state-1', at(0))));
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+    });
+
+    it('unknown states are null; a null clientId round-trips', async () => {
+      expect(await stores.logins.consume('never-saved', at(0))).toBeNull();
+      await stores.logins.save({ ...entry, state: 'state-2', clientId: null });
+      expect(await stores.logins.consume('state-2', at(0))).toEqual({ nonce: 'nonce-1', issuer: entry.issuer, clientId: null });
+    });
+
+    it('an expired state is null (expiresAt is exclusive) and stays unusable', async () => {
+      await stores.logins.save(entry);
+      expect(await stores.logins.consume('state-1', entry.expiresAt)).toBeNull();
+      expect(await stores.logins.consume('state-1', at(0))).toBeNull();
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------- SQLite only
+
+describe('SQLite file', () => {
+  const files: string[] = [];
+  afterAll(() => {
+    for (const file of files) removeSqliteFile(file);
+  });
+
+  function freshFile(): string {
+    const file = tempSqliteFile();
+    files.push(file);
+    return file;
+  }
+
+  it('creates the parent folder, uses WAL and the pragmas, and records the schema version', () => {
+    const file = freshFile();
+    const db = openSqliteDatabase(file);
+    try {
+      expect(fs.existsSync(file)).toBe(true);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+      expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.prepare('SELECT MAX(version) AS v FROM app_schema_version').get()).toEqual({ v: SQLITE_SCHEMA_VERSION });
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .all()
+        .map((r) => (r as { name: string }).name);
+      expect(tables.every((name) => name.startsWith('app_'))).toBe(true);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps the data when the file is reopened, and migrating again is a no-op', async () => {
+    const file = freshFile();
+    const first = sqliteStores(openSqliteDatabase(file));
+    const session = newSession({ lastErrorCodes: ['211'] });
+    await created(first, session);
+    await first.courses.touch(courseX, 'Excel');
+    await first.courses.saveSettings(courseX, settings);
+    await first.close();
+
+    const db = openSqliteDatabase(file);
+    const again = sqliteStores(db);
+    try {
+      expect(await again.attendance.getSession(session.id)).toEqual(session);
+      expect((await again.courses.get(courseX))?.settings).toEqual(settings);
+      expect((await again.attendance.createSessionIfNoneActive(newSession())).created).toBe(false);
+      expect(db.prepare('SELECT COUNT(*) AS n FROM app_schema_version').get()).toEqual({ n: 1 });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('two connections to the same file (two processes) still create only one active session', async () => {
+    const file = freshFile();
+    const a = sqliteStores(openSqliteDatabase(file));
+    const b = sqliteStores(openSqliteDatabase(file));
+    try {
+      const first = await a.attendance.createSessionIfNoneActive(newSession());
+      const second = await b.attendance.createSessionIfNoneActive(newSession());
+      expect(first.created).toBe(true);
+      expect(second).toEqual({ created: false, existing: first.created ? first.session : null });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('the lookups of the launch and callback paths use indexes, never a table scan', () => {
+    const file = freshFile();
+    const db = openSqliteDatabase(file);
+    try {
+      const plan = (sql: string): string =>
+        db
+          .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all()
+          .map((r) => (r as { detail: string }).detail)
+          .join(' | ');
+      const key = `learner_issuer = 'i' AND learner_client_id = 'c' AND learner_sub = 's'
+        AND course_issuer = 'i' AND course_client_id = 'c' AND course_context_id = 'x'`;
+      expect(plan(`SELECT * FROM app_sessions WHERE ${key} AND state IN ('starting','open','closing')`)).toContain(
+        'USING INDEX app_sessions_active',
+      );
+      expect(plan(`SELECT * FROM app_sessions WHERE ${key} ORDER BY created_at DESC, id DESC`)).toMatch(/USING INDEX app_sessions_by_learner_course/);
+      expect(
+        plan(
+          "SELECT * FROM app_sessions WHERE course_issuer = 'i' AND course_client_id = 'c' AND course_context_id = 'x' ORDER BY created_at DESC",
+        ),
+      ).toMatch(/USING INDEX app_sessions_by_course/);
+      expect(plan("SELECT * FROM app_sessions WHERE state IN (SELECT value FROM json_each('[\"open\"]')) ORDER BY created_at")).toMatch(
+        /USING INDEX app_sessions_by_state/,
+      );
+      expect(
+        plan("SELECT * FROM app_attempts WHERE session_id = 's' AND phase = 'start' AND used_at IS NULL AND expires_at > 0 ORDER BY created_at DESC"),
+      ).toMatch(/USING INDEX app_attempts_by_session_phase/);
+      expect(plan("SELECT * FROM app_answers WHERE session_id = 's' ORDER BY received_at")).toMatch(/USING INDEX app_answers_by_session/);
+      expect(plan('SELECT * FROM app_audit ORDER BY at DESC, rowid DESC LIMIT 5')).toMatch(/USING INDEX app_audit_by_at/);
+      expect(
+        plan("SELECT * FROM app_audit WHERE course_issuer = 'i' AND course_client_id = 'c' AND course_context_id = 'x' ORDER BY at DESC, rowid DESC"),
+      ).toMatch(/USING INDEX app_audit_by_course/);
+      expect(plan("DELETE FROM app_login_states WHERE state = 's'")).toMatch(/USING INDEX sqlite_autoindex_app_login_states_1/);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('deleteExpired sweeps logins that were never completed', async () => {
+    const file = freshFile();
+    const db = openSqliteDatabase(file);
+    try {
+      const logins = new SqliteLoginStateStore(db);
+      await logins.save({ state: 'old', nonce: 'n', issuer: 'i', clientId: null, expiresAt: at(0) });
+      await logins.save({ state: 'fresh', nonce: 'n', issuer: 'i', clientId: null, expiresAt: at(MINUTE) });
+      expect(await logins.deleteExpired(at(0))).toBe(1);
+      expect(await logins.consume('fresh', at(1))).not.toBeNull();
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -1,0 +1,173 @@
+import { validateCourseSettings, validateOtecInput } from '../../src/domain/course-settings';
+
+const ctx = {
+  otecIds: ['otec-1', 'otec-2'],
+  publicUrl: 'https://asistencia.example.cl',
+  defaults: { sessionLimitMinutes: 180, warningMinutes: 10 },
+};
+
+const valid = {
+  otecId: 'otec-1',
+  lineaCapacitacion: '3',
+  codSence: '1237654321',
+  codigoCurso: 'RLAB-19-02-08-0071-1',
+  requiredHours: '40',
+  environment: 'production',
+  sessionLimitMinutes: '',
+  warningMinutes: '',
+};
+
+function errorsOf(input: Record<string, unknown>, c = ctx): Record<string, string> {
+  const result = validateCourseSettings(input, c);
+  if (result.ok) throw new Error('expected errors');
+  return result.errors;
+}
+
+describe('validateCourseSettings', () => {
+  it('accepts a franquicia tributaria course and applies the default limit and warning', () => {
+    expect(validateCourseSettings(valid, ctx)).toEqual({
+      ok: true,
+      settings: {
+        otecId: 'otec-1',
+        lineaCapacitacion: 3,
+        codSence: '1237654321',
+        codigoCurso: 'RLAB-19-02-08-0071-1',
+        requiredHours: 40,
+        environment: 'production',
+        sessionLimitMinutes: 180,
+        warningMinutes: 10,
+      },
+    });
+  });
+
+  it('trims values and accepts decimal hours with a comma or a dot', () => {
+    const r1 = validateCourseSettings({ ...valid, codSence: ' 1237654321 ', requiredHours: '40,5' }, ctx);
+    const r2 = validateCourseSettings({ ...valid, requiredHours: '12.25' }, ctx);
+    expect(r1.ok && r1.settings.codSence).toBe('1237654321');
+    expect(r1.ok && r1.settings.requiredHours).toBe(40.5);
+    expect(r2.ok && r2.settings.requiredHours).toBe(12.25);
+  });
+
+  it('requires an existing OTEC', () => {
+    expect(errorsOf({ ...valid, otecId: '' }).otecId).toMatch(/OTEC/);
+    expect(errorsOf({ ...valid, otecId: 'otec-9' }).otecId).toMatch(/no existe/);
+  });
+
+  it.each(['0', '2', '4', 'tres', ''])('refuses training line %p', (line) => {
+    expect(errorsOf({ ...valid, lineaCapacitacion: line }).lineaCapacitacion).toMatch(/1.*3.*6/);
+  });
+
+  it.each(['123456789', '12345678901', '12345abcde', ''])('refuses CodSence %p for line 3', (code) => {
+    expect(errorsOf({ ...valid, codSence: code }).codSence).toMatch(/10 dígitos/);
+  });
+
+  it('requires a blank CodSence for line 1, in production and in test', () => {
+    const line1 = { ...valid, lineaCapacitacion: '1', codigoCurso: 'BOTIC-SOFOF-19-12-13-0046' };
+    expect(errorsOf({ ...line1, codSence: '1237654321' }).codSence).toMatch(/en blanco/);
+    expect(errorsOf({ ...line1, codSence: '-1', environment: 'test' }).codSence).toMatch(/en blanco/);
+    const ok = validateCourseSettings({ ...line1, codSence: '' }, ctx);
+    expect(ok.ok && ok.settings.codSence).toBe('');
+  });
+
+  it('accepts -1 codes only in the test environment', () => {
+    const wildcard = { ...valid, codSence: '-1', codigoCurso: '-1' };
+    const test = validateCourseSettings({ ...wildcard, environment: 'test' }, ctx);
+    expect(test.ok && test.settings).toMatchObject({ codSence: '-1', codigoCurso: '-1', environment: 'test' });
+    const errors = errorsOf(wildcard);
+    expect(errors.codSence).toMatch(/prueba/);
+    expect(errors.codigoCurso).toMatch(/prueba/);
+  });
+
+  it('requires CodigoCurso of 7 to 50 characters except for line 6', () => {
+    expect(errorsOf({ ...valid, codigoCurso: '123456' }).codigoCurso).toMatch(/entre 7 y 50/);
+    expect(errorsOf({ ...valid, codigoCurso: 'x'.repeat(51) }).codigoCurso).toMatch(/50/);
+    expect(errorsOf({ ...valid, codigoCurso: '' }).codigoCurso).toMatch(/ID de acción/);
+    expect(validateCourseSettings({ ...valid, codigoCurso: '1234567' }, ctx).ok).toBe(true);
+    expect(validateCourseSettings({ ...valid, codigoCurso: 'x'.repeat(50) }, ctx).ok).toBe(true);
+    expect(validateCourseSettings({ ...valid, lineaCapacitacion: '6', codigoCurso: '12345' }, ctx).ok).toBe(true);
+    expect(errorsOf({ ...valid, lineaCapacitacion: '6', codigoCurso: 'x'.repeat(51) }).codigoCurso).toMatch(/50/);
+  });
+
+  it('refuses control characters in CodigoCurso', () => {
+    expect(errorsOf({ ...valid, codigoCurso: 'ACCION\n123' }).codigoCurso).toMatch(/saltos de línea/);
+  });
+
+  it.each(['0', '-1', '2000.5', '2001', 'abc', '', '1,234'])('refuses required hours %p', (hours) => {
+    expect(errorsOf({ ...valid, requiredHours: hours }).requiredHours).toMatch(/mayor que 0/);
+  });
+
+  it('accepts 2000 required hours', () => {
+    expect(validateCourseSettings({ ...valid, requiredHours: '2000' }, ctx).ok).toBe(true);
+  });
+
+  it('requires test or production', () => {
+    expect(errorsOf({ ...valid, environment: 'rce' }).environment).toMatch(/prueba/);
+  });
+
+  it('bounds the session limit to 30–720 whole minutes', () => {
+    expect(errorsOf({ ...valid, sessionLimitMinutes: '29' }).sessionLimitMinutes).toMatch(/30 y 720/);
+    expect(errorsOf({ ...valid, sessionLimitMinutes: '721' }).sessionLimitMinutes).toMatch(/30 y 720/);
+    expect(errorsOf({ ...valid, sessionLimitMinutes: '90.5' }).sessionLimitMinutes).toBeDefined();
+    const ok = validateCourseSettings({ ...valid, sessionLimitMinutes: '120', warningMinutes: '15' }, ctx);
+    expect(ok.ok && ok.settings).toMatchObject({ sessionLimitMinutes: 120, warningMinutes: 15 });
+  });
+
+  it('bounds the warning to 1–60 minutes and below the limit', () => {
+    expect(errorsOf({ ...valid, warningMinutes: '0' }).warningMinutes).toMatch(/1 y 60/);
+    expect(errorsOf({ ...valid, warningMinutes: '61' }).warningMinutes).toMatch(/1 y 60/);
+    expect(errorsOf({ ...valid, sessionLimitMinutes: '30', warningMinutes: '30' }).warningMinutes).toMatch(/menor/);
+  });
+
+  it('refuses a PUBLIC_URL too long for SENCE return URLs', () => {
+    const long = { ...ctx, publicUrl: `https://${'a'.repeat(51)}` }; // 59 + 42 = 101
+    expect(errorsOf(valid, long).publicUrl).toMatch(/PUBLIC_URL/);
+    const limit = { ...ctx, publicUrl: `https://${'a'.repeat(50)}` }; // 58 + 42 = 100
+    expect(validateCourseSettings(valid, limit).ok).toBe(true);
+  });
+
+  it('reports every problem at once, in Spanish', () => {
+    const errors = errorsOf({});
+    expect(Object.keys(errors).sort()).toEqual(['codSence', 'codigoCurso', 'environment', 'lineaCapacitacion', 'otecId', 'requiredHours'].sort());
+    for (const message of Object.values(errors)) expect(message).toMatch(/^[A-ZÁÉÍÓÚ]/);
+  });
+
+  it('refuses non-text values', () => {
+    expect(errorsOf({ ...valid, codigoCurso: ['a', 'b'] }).codigoCurso).toBeDefined();
+  });
+});
+
+describe('validateOtecInput', () => {
+  const token = '0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
+  it('normalises RUT and upper-cases the token', () => {
+    expect(validateOtecInput({ name: ' OTEC Capacita ', rut: '76.123.456-0', token: ` ${token} ` })).toEqual({
+      ok: true,
+      value: { name: 'OTEC Capacita', rut: '76123456-0', token: token.toUpperCase() },
+    });
+  });
+
+  it('requires a name of 1 to 100 characters', () => {
+    const r1 = validateOtecInput({ name: '', rut: '76123456-0', token });
+    const r2 = validateOtecInput({ name: 'x'.repeat(101), rut: '76123456-0', token });
+    expect(!r1.ok && r1.errors.name).toMatch(/nombre/);
+    expect(!r2.ok && r2.errors.name).toMatch(/100/);
+    expect(validateOtecInput({ name: 'x'.repeat(100), rut: '76123456-0', token }).ok).toBe(true);
+  });
+
+  it('refuses a RUT with a wrong check digit or format', () => {
+    const dv = validateOtecInput({ name: 'A', rut: '76123456-1', token });
+    const fmt = validateOtecInput({ name: 'A', rut: 'abc', token });
+    expect(!dv.ok && dv.errors.rut).toMatch(/dígito verificador/);
+    expect(!fmt.ok && fmt.errors.rut).toMatch(/guion/);
+  });
+
+  it.each([
+    '12345678-1234-1234-1234-123456789', // the manual's 33-character sample
+    '0a1b2c3d4e5f6789abcdef0123456789abcd', // 36 chars, no hyphens
+    'ga1b2c3d-4e5f-6789-abcd-ef0123456789', // not hex
+    '',
+  ])('refuses token %p', (bad) => {
+    const r = validateOtecInput({ name: 'A', rut: '76123456-0', token: bad });
+    expect(!r.ok && r.errors.token).toMatch(/token/i);
+  });
+});
