@@ -145,7 +145,7 @@ export class AttendanceService {
       });
     }
     if (!learner.run) {
-      throw new AppError('run-missing', 409, 'No tenemos tu RUN, así que no podemos enviarte a SENCE. Avísale a tu relator o coordinador.', {
+      throw new AppError('run-missing', 422, 'No tenemos tu RUN, así que no podemos enviarte a SENCE. Avísale a tu relator o coordinador.', {
         staffHint: 'La plataforma no envió un RUN válido para este usuario (parámetro personalizado rut o lis.person_sourcedid).',
       });
     }

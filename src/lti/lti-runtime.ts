@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { Provider as lti, type PlatformRegistration } from 'ltijs';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { Config } from '../config';
@@ -29,8 +29,13 @@ export interface LtiRuntimeDeps {
 }
 
 export interface LtiRuntime {
-  /** Mount at '/lti' before any host body parser; host routes for /lti/* go after it. */
+  /**
+   * Mount both at '/lti' with app.use (in this order) before any host body parser; host routes for
+   * /lti/* go after them. `app` must be mounted with app.use on the host app itself (not inside a
+   * Router): Express then restores the host's req/res prototypes when ltijs hands the request on.
+   */
   router: Router;
+  app: Express;
   provider: typeof lti;
   keyCache: KeySetCache;
   registerPlatform(p: PlatformRegistration): Promise<void>;
@@ -234,10 +239,10 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     next();
   });
   router.use(verifyLaunchFirst);
-  router.use(lti.app as unknown as RequestHandler);
 
   return {
     router,
+    app: lti.app as unknown as Express,
     provider: lti,
     keyCache,
     async registerPlatform(p) {

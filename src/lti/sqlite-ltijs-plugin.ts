@@ -3,13 +3,16 @@
  * tables (ours are `lti_*`, the app's are `app_*`).
  *
  * Why it exists: ltijs with ltijs-sequelize on SQLite managed only ~25–35 full LTI launches/s (one
- * launch = login + id_token POST + redirect GET ≈ 11 store calls; sequelize serialises queries on
+ * launch = login + id_token POST + redirect GET = 11 store calls, 14 when target_link_uri carries a
+ * query string; sequelize serialises queries on
  * its single sqlite3 connection and adds async ORM overhead per call). The tool must sustain
  * ≥300 launches/s with p99 < 100 ms on a 2-core machine. Here every call is a handful of
  * synchronous better-sqlite3 statements, each prepared ONCE (cached by collection + sorted query
- * keys) and each hitting a real index; the store costs ~25 µs per launch-equivalent sequence (see
- * the micro-measure in test/integration/ltijs-sqlite-plugin.test.ts and the hand-off notes), so it
- * is no longer the bottleneck (RS256 verification and ltijs's Express 4 stack are).
+ * keys) and each hitting a real index. Measured on the 2-core box (file DB, WAL, synchronous=NORMAL):
+ * the 14 store calls of the worst-case launch (9 Get, 2 Insert, 2 Replace, 1 Delete) take ~0.13–0.26 ms
+ * (reads ~3–8 µs, writes ~20–40 µs each; p99 ~3–4 ms when a WAL checkpoint lands), i.e. <10 % of one
+ * core at 300 launches/s, so the store is no longer the bottleneck (RS256 verification and ltijs's
+ * Express 4 stack are). A regression guard runs in test/integration/ltijs-sqlite-plugin.test.ts.
  *
  * Semantics copied from ltijs's built-in mongoose store (node_modules/ltijs/dist/Utils/Database.js):
  * - Get(key, collection, query?) → array of plain documents, or `false` when nothing matches. Without a

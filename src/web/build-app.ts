@@ -59,12 +59,13 @@ export function buildApp(deps: AppDeps): Express {
 
   // LTI: ltijs first (login, keys, register, launch, ltik validation)…
   app.use('/lti', lti.router);
+  app.use('/lti', lti.app);
   // …then the host routes that need a validated launch.
   const ltiHost = express.Router();
   ltiHost.get('/canvas.json', (_req, res) => {
     res.json(canvasDeveloperKey(config.publicUrl));
   });
-  ltiHost.use(learnerRoutes({ stores, attendance }));
+  ltiHost.use(learnerRoutes({ stores, attendance, logger }));
   ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
   ltiHost.use(deepLinkingRoutes({ provider: lti.provider, launchUrl: toolUrls(config.publicUrl).launch }));
   app.use('/lti', ltiHost);

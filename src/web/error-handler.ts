@@ -3,7 +3,10 @@
  * browsers or JSON for API clients, with its status, and a log line. 5xx details never leave the
  * server (STYLE habit 7: expose only when status < 500).
  */
+import path from 'node:path';
+import ejs from 'ejs';
 import type { NextFunction, Request, Response } from 'express';
+import { viewsDir } from '../paths';
 import { AppError, toAppError } from '../errors';
 import type { Logger } from './logger';
 
@@ -34,7 +37,16 @@ export function renderError(logger: Logger, req: Request, res: Response, error: 
     res.json({ error: { code: err.code, message, ...(err.expose && err.staffHint ? { staffHint: err.staffHint } : {}) } });
     return;
   }
-  res.render('error', { title: 'No pudimos continuar', status: err.status, code: err.code, message, staffHint: err.expose ? err.staffHint : undefined });
+  // Rendered with ejs directly: errors raised inside ltijs's own Express 4 app reach us with its
+  // response object, whose render() does not know our view settings.
+  ejs
+    .renderFile(path.join(viewsDir, 'error.ejs'), { title: 'No pudimos continuar', status: err.status, code: err.code, message, staffHint: err.expose ? err.staffHint : undefined })
+    .then((html) => {
+      res.type('html').send(html);
+    })
+    .catch(() => {
+      res.type('text').send(message);
+    });
 }
 
 export function errorMiddleware(logger: Logger) {

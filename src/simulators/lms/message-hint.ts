@@ -32,6 +32,9 @@ export class MessageHints {
     try {
       p = jwt.verify(hint, this.secret, { algorithms: ['HS256'] });
     } catch (err) {
+      if ((err as Error).name === 'TokenExpiredError') {
+        throw new SimError(400, 'invalid_request', 'lti_message_hint venció: vuelva a abrir el curso en el simulador para lanzar de nuevo.');
+      }
       throw new SimError(400, 'invalid_request', `lti_message_hint no es válido (${(err as Error).message}).`);
     }
     const c = p as { sub?: unknown; msg?: unknown; ctx?: unknown };

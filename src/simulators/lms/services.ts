@@ -335,7 +335,6 @@ export function servicesRouter(ctx: SimContext): Router {
       ...(s.scoreGiven !== undefined ? { resultScore: s.scoreGiven } : {}),
       ...(s.scoreMaximum !== undefined ? { resultMaximum: s.scoreMaximum } : {}),
       ...(s.comment !== undefined ? { comment: s.comment } : {}),
-      timestamp: s.timestamp,
     }));
     if (typeof req.query.user_id === 'string') results = results.filter((r) => r.userId === req.query.user_id);
     const limit = limitOf(req);

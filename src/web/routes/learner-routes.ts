@@ -5,11 +5,12 @@
 import { Router } from 'express';
 import type { Stores } from '../../store/ports';
 import type { AttendanceService } from '../../application/attendance-service';
+import type { Logger } from '../logger';
 import { launchIdentity, ltikOf, recordLaunch, requestInfo } from '../launch-context';
 
-export function learnerRoutes(deps: { stores: Stores; attendance: AttendanceService }): Router {
+export function learnerRoutes(deps: { stores: Stores; attendance: AttendanceService; logger: Logger }): Router {
   const router = Router();
-  const { stores, attendance } = deps;
+  const { stores, attendance, logger } = deps;
 
   // Launch landing: panel for learners, staff view for instructors, content picker for deep linking.
   router.get('/', async (_req, res) => {
@@ -18,6 +19,19 @@ export function learnerRoutes(deps: { stores: Stores; attendance: AttendanceServ
     const context = res.locals.context as { messageType?: string } | undefined;
     if (context?.messageType === 'LtiDeepLinkingRequest') {
       res.render('deep-link-picker', { title: 'Agregar Asistencia SENCE', identity, ltik });
+      return;
+    }
+    if (!identity.isStaff && !identity.run) {
+      // No valid RUN: tell the learner what to do and staff what to fix; store nothing from this launch.
+      logger.log('warn', 'launch without a valid RUN', {
+        code: identity.runCandidates.some((c) => c.problem === 'format' || c.problem === 'check-digit') ? 'run-invalid' : 'run-missing',
+        issuer: identity.learner.issuer,
+        sub: identity.learner.sub,
+        problems: identity.runCandidates.map((c) => `${c.source}:${c.problem}`).join(','),
+      });
+      const course = await stores.courses.get(identity.course);
+      const panel = await attendance.panel(identity.learner, course);
+      res.status(422).render('panel', { identity, ltik, panel, course, courseTitle: course?.title ?? identity.courseTitle });
       return;
     }
     const { learner, course } = await recordLaunch(stores, identity);
