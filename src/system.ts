@@ -22,6 +22,7 @@ import { startSenceEmulator, type SenceEmulator } from './simulators/sence';
 
 export interface SystemOptions {
   logger?: Logger;
+  /** Clock of the attendance rules (tests move it; LTI token checks always use the real clock). */
   now?: () => Date;
   keyCache?: KeySetCache;
   /** Overrides for the LMS simulator (tests add users, change keys…). */
@@ -55,7 +56,6 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     sqlite: opened.sqlite,
     renderError: (req, res, err) => renderError(logger, req, res, err),
     keyCache: options.keyCache,
-    now: () => now().getTime(),
   });
   const attendance = new AttendanceService(stores, config, now);
 

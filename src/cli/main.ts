@@ -20,22 +20,21 @@ async function describe(p: Platform): Promise<PlatformInfo> {
   };
 }
 
-async function main(): Promise<number> {
-  let cleanup: (() => Promise<void>) | null = null;
-  const registry = async (): Promise<PlatformRegistry> => {
-    const config = loadConfig(process.env);
+/** The platform registry over ltijs on the configured store; `close` releases it. */
+export async function openPlatformRegistry(env: Record<string, string | undefined>): Promise<PlatformRegistry & { close(): Promise<void> }> {
+    const config = loadConfig(env);
     const opened = await openStores({ mongodbUri: config.mongodbUri, sqliteFile: config.sqliteFile });
     const lti = await setupLti({ config, logins: opened.stores.logins, sqlite: opened.sqlite, renderError: () => undefined });
-    cleanup = async () => {
-      await lti.close();
-      await opened.stores.close();
-    };
     const provider = lti.provider;
     const find = async (issuer: string, clientId: string) => {
       const p = await provider.getPlatform(issuer, clientId);
       return p && !Array.isArray(p) ? p : null;
     };
     return {
+      async close() {
+        await lti.close();
+        await opened.stores.close();
+      },
       async add(input) {
         const p = await provider.registerPlatform({
           url: input.issuer,
@@ -62,21 +61,27 @@ async function main(): Promise<number> {
         return true;
       },
     };
-  };
+}
+
+async function main(): Promise<number> {
+  let opened: (PlatformRegistry & { close(): Promise<void> }) | null = null;
+  const registry = async () => (opened = await openPlatformRegistry(process.env));
   try {
     return await runPlatformCli(process.argv.slice(2), registry, {
       out: (l) => console.log(l),
       err: (l) => console.error(l),
     });
   } finally {
-    const c = cleanup as (() => Promise<void>) | null;
-    if (c) await c();
+    const r = opened as (PlatformRegistry & { close(): Promise<void> }) | null;
+    if (r) await r.close();
   }
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err: unknown) => {
-    console.error('Error:', err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+if (require.main === module) {
+  main()
+    .then((code) => process.exit(code))
+    .catch((err: unknown) => {
+      console.error('Error:', err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}

@@ -124,8 +124,9 @@ export async function runPlatformCli(argv: string[], registry: () => Promise<Pla
       io.err(err.message);
       return 2;
     }
-    if (err instanceof TypeError && /Unknown option|unexpected argument|argument missing/i.test(err.message)) {
-      io.err(`${err.message}\n\n${USAGE}`);
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`Opción no válida: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
     throw err;

@@ -43,7 +43,9 @@ export function staffRoutes(deps: StaffDeps): Router {
 
   const renderSettings = async (res: Response, status: number, extra: Record<string, unknown>) => {
     const identity = launchIdentity(res);
-    const [course, otecs] = await Promise.all([stores.courses.touch(identity.course, identity.courseTitle), stores.otecs.list()]);
+    // Read only: re-showing the form (also after a refused save) must not write anything.
+    const [stored, otecs] = await Promise.all([stores.courses.get(identity.course), stores.otecs.list()]);
+    const course: Course = stored ?? { ...identity.course, title: identity.courseTitle, settings: null, updatedAt: now() };
     res.status(status).render('staff-settings', {
       title: 'Configuración SENCE del curso',
       identity,
