@@ -15,6 +15,7 @@ import type { LoginStateStore } from '../store/ports';
 import { SqliteLtijsPlugin } from './sqlite-ltijs-plugin';
 import { KeySetCache } from './keyset-cache';
 import { checkLaunch } from './launch-verification';
+import { useParsedLtikKey } from './ltik-key';
 import { originOf } from '../web/security-headers';
 
 export type ErrorRenderer = (req: Request, res: Response, error: unknown) => void;
@@ -74,6 +75,8 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   const keyCache = deps.keyCache ?? new KeySetCache();
   const launchKeys = new AsyncLocalStorage<LaunchKeyContext>();
   const plugin = deps.sqlite ? new SqliteLtijsPlugin(deps.sqlite) : null;
+  // ltik sign/verify: the HS256 secret parsed once, not on every request (see ltik-key.ts).
+  useParsedLtikKey(config.ltiKey);
 
   lti.setup(
     config.ltiKey,

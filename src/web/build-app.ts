@@ -62,6 +62,13 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/lti', lti.app);
   // …then the host routes that need a validated launch.
   const ltiHost = express.Router();
+  // ltijs's helmet adds COEP require-corp and COOP same-origin: they isolate the panel's SENCE
+  // window from the LMS frame and break popups and clicks inside LMS iframes. Our CSP covers framing.
+  ltiHost.use((_req, res, next) => {
+    res.removeHeader('Cross-Origin-Embedder-Policy');
+    res.removeHeader('Cross-Origin-Opener-Policy');
+    next();
+  });
   ltiHost.get('/canvas.json', (_req, res) => {
     res.json(canvasDeveloperKey(config.publicUrl));
   });

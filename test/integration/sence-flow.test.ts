@@ -137,7 +137,7 @@ describe('a full SENCE session: open, SENCE accepts, close, time accredited', ()
 });
 
 describe('every emulated SENCE error reaches the learner with number, description and solution', () => {
-  async function expectStartError(code: string, arrange: () => Promise<void> | void, run?: string) {
+  async function expectStartError(code: string, arrange: () => unknown, run?: string) {
     const u = takeUser();
     const l = await launchAs(sys, u.id);
     await arrange();

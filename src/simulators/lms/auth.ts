@@ -11,7 +11,7 @@ import { buildLaunchClaims } from './claims';
 import { findUser, registeredRedirectUris, type SimContext } from './context';
 import { SimError } from './errors';
 import { html, postForm, sendErrorPage, sendPage } from './html';
-import { signJws } from './keys';
+import { signJws, signJwsAsync } from './keys';
 import type { IdTokenTamper, LtiMessageType, SimUser } from './types';
 
 type Params = Record<string, unknown>;
@@ -96,14 +96,25 @@ export function claimsFor(ctx: SimContext, user: SimUser, nonce: string, message
 
 /** Signs an id_token: RS256, kid of the simulator's key, with an optional one-shot tamper applied. */
 export function signIdToken(ctx: SimContext, claims: Record<string, unknown>, tamper: IdTokenTamper | null): string {
-  const finalClaims = tamper?.claims ? tamper.claims(structuredClone(claims)) : claims;
+  const { header, payload, key } = idTokenParts(ctx, claims, tamper);
+  return signJws(header, payload, key);
+}
+
+/** signIdToken, with the RSA signature computed off the event loop (what the /auth endpoint uses). */
+export function signIdTokenAsync(ctx: SimContext, claims: Record<string, unknown>, tamper: IdTokenTamper | null): Promise<string> {
+  const { header, payload, key } = idTokenParts(ctx, claims, tamper);
+  return signJwsAsync(header, payload, key);
+}
+
+function idTokenParts(ctx: SimContext, claims: Record<string, unknown>, tamper: IdTokenTamper | null) {
+  const payload = tamper?.claims ? tamper.claims(structuredClone(claims)) : claims;
   const key = tamper?.signWithForeignKey ? ctx.foreignKey : ctx.key;
   const header = { alg: 'RS256', typ: 'JWT', kid: ctx.key.kid, ...(tamper?.header ?? {}) };
-  return signJws(header, finalClaims, key.privateKey);
+  return { header, payload, key: key.privateKey };
 }
 
 export function authorizationEndpoint(ctx: SimContext) {
-  return (req: Request, res: Response): void => {
+  return async (req: Request, res: Response): Promise<void> => {
     const params: Params = req.method === 'POST' ? ((req.body as Params | undefined) ?? {}) : (req.query as Params);
     let valid: ValidAuthRequest;
     try {
@@ -121,7 +132,7 @@ export function authorizationEndpoint(ctx: SimContext) {
     }
     const tamper = ctx.pendingTamper;
     ctx.pendingTamper = null;
-    const idToken = signIdToken(ctx, claimsFor(ctx, valid.user, valid.nonce, valid.messageType), tamper);
+    const idToken = await signIdTokenAsync(ctx, claimsFor(ctx, valid.user, valid.nonce, valid.messageType), tamper);
     const form = postForm({
       id: 'lti-form-post',
       action: valid.redirectUri,

@@ -1,0 +1,305 @@
+/**
+ * Launch benchmark (`npm run bench`). One run measures, on this machine:
+ *   1. a bare Express 5 "hello" server with autocannon (the baseline), and
+ *   2. full LTI 1.3 launches of the real system on the embedded SQLite store: POST /lti/login →
+ *      GET simulator /auth (RS256-signed id_token) → form_post POST /lti → GET /lti/?ltik=… (panel),
+ * both at the same fixed concurrency for the same duration, after a warm-up that is not counted.
+ * Servers run in child processes, the load generator here, so client CPU does not hide in the
+ * servers' numbers. Figures are reported as ratios to the baseline (project standard: speed goes in
+ * benchmarks, never in timed tests). Exit code 1 when more than 0.5 % of the launches failed.
+ *
+ * Environment: BENCH_CONCURRENCY (20), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
+ * BENCH_LEARNERS (2000), BENCH_CPU_PROF=<dir> (write a V8 CPU profile of the system's process during
+ * warm-up + measured launches there; summarise it with `node dist/bench/profile-summary.js <file>`),
+ * BENCH_SKIP_BARE=1 (launches only, no baseline: for profiling sessions).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import type { ChildMessage, MemorySample, ParentMessage } from './ipc';
+import { BenchBrowser, keepAliveAgent, locationOf, parsePostForm } from './launch-client';
+import type http from 'node:http';
+
+const PANEL_TEXT = 'TIEMPO ACREDITADO EN SENCE';
+const TARGET_LAUNCHES_PER_SECOND = 300;
+const TARGET_P99_MS = 100;
+const MAX_ERROR_RATIO = 0.005;
+
+function intEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return v;
+}
+
+const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 20, 1);
+const SECONDS = intEnv('BENCH_SECONDS', 10, 1);
+const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2, 0);
+const LEARNERS = intEnv('BENCH_LEARNERS', 2000, 1);
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF?.trim() || null;
+const SKIP_BARE = process.env.BENCH_SKIP_BARE === '1';
+
+// ------------------------------------------------------------------ child processes
+
+type Ready = Extract<ChildMessage, { type: 'ready' }>;
+
+class Child {
+  private readonly waiters: Array<{ type: ChildMessage['type']; resolve: (m: ChildMessage) => void }> = [];
+  private exited = false;
+  private readonly exit: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
+    proc.on('message', (m: ChildMessage) => {
+      if (m.type === 'failed') {
+        console.error(`[${name}] failed:\n${m.error}`);
+        process.exitCode = 1;
+      }
+      const i = this.waiters.findIndex((w) => w.type === m.type);
+      if (i >= 0) this.waiters.splice(i, 1)[0]?.resolve(m);
+    });
+    this.exit = new Promise((resolve) =>
+      proc.on('exit', (code) => {
+        this.exited = true;
+        resolve(code);
+      }),
+    );
+  }
+
+  static start(name: string, script: string, execArgv: string[] = [], env: Record<string, string> = {}): Child {
+    const proc = fork(path.join(__dirname, script), [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Child(name, proc);
+  }
+
+  next<T extends ChildMessage['type']>(type: T, timeoutMs = 60_000): Promise<Extract<ChildMessage, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no "${type}" within ${timeoutMs} ms`)), timeoutMs);
+      const failed = () => reject(new Error(`${this.name} exited before sending "${type}"`));
+      this.proc.once('exit', failed);
+      this.waiters.push({
+        type,
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.proc.off('exit', failed);
+          resolve(m as Extract<ChildMessage, { type: T }>);
+        },
+      });
+    });
+  }
+
+  send(m: ParentMessage): void {
+    this.proc.send(m);
+  }
+
+  async memory(): Promise<{ memory: MemorySample; stats?: Record<string, number> }> {
+    const reply = this.next('memory', 10_000);
+    this.send({ type: 'memory' });
+    return reply;
+  }
+
+  /** Asks the child to close its servers and exit; kills it (by pid) after 15 s. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.send({ type: 'stop' });
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 15_000);
+    await this.exit;
+    clearTimeout(timer);
+  }
+}
+
+// ------------------------------------------------------------------ baseline
+
+async function measureBare(): Promise<{ reqPerSec: number; p50: number; p99: number; errors: number; memory: MemorySample }> {
+  const bare = Child.start('bare-server', 'bare-server.js');
+  try {
+    const ready = await bare.next('ready');
+    const run = (duration: number) =>
+      autocannon({ url: `${ready.url}/`, connections: CONCURRENCY, pipelining: 1, duration });
+    if (WARMUP_SECONDS > 0) await run(WARMUP_SECONDS);
+    const result = await run(SECONDS);
+    const { memory } = await bare.memory();
+    return {
+      reqPerSec: result.requests.total / SECONDS,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.timeouts + result.non2xx,
+      memory,
+    };
+  } finally {
+    await bare.stop();
+  }
+}
+
+// ------------------------------------------------------------------ launches
+
+interface LaunchResult {
+  latenciesMs: number[];
+  errors: number;
+  errorSamples: Map<string, number>;
+  windowMs: number;
+  attempted: number;
+}
+
+async function oneLaunch(agent: http.Agent, login: Ready['logins'][number]): Promise<void> {
+  const browser = new BenchBrowser(agent);
+  // 1. third-party initiated login (what the LMS course page posts into the iframe)
+  const toAuth = await browser.post(login.loginUrl, login.fields);
+  const authUrl = locationOf(toAuth, 'login');
+  // 2. the platform's OIDC authorization endpoint: answers with the auto-posting id_token form
+  const auth = await browser.get(authUrl);
+  const form = auth.status === 200 ? parsePostForm(auth.body, auth.url) : null;
+  if (!form || !form.fields.id_token || !form.fields.state) {
+    throw new Error(`authorization: no id_token form_post (${auth.status}): ${auth.body.slice(0, 200).replace(/\s+/g, ' ')}`);
+  }
+  // 3. form_post of id_token + state to the tool
+  const launched = await browser.post(form.action, form.fields);
+  const panelUrl = locationOf(launched, 'launch');
+  // 4. the panel
+  const panel = await browser.get(panelUrl);
+  if (panel.status !== 200 || !panel.body.includes(PANEL_TEXT)) {
+    throw new Error(`panel: ${panel.status} without "${PANEL_TEXT}": ${panel.body.slice(0, 200).replace(/\s+/g, ' ')}`);
+  }
+}
+
+async function driveLaunches(logins: Ready['logins']): Promise<LaunchResult> {
+  const agent = keepAliveAgent(CONCURRENCY);
+  const start = performance.now();
+  const warmEnd = start + WARMUP_SECONDS * 1000;
+  const end = warmEnd + SECONDS * 1000;
+  const latenciesMs: number[] = [];
+  const errorSamples = new Map<string, number>();
+  let errors = 0;
+  let attempted = 0;
+  let next = 0;
+
+  const worker = async () => {
+    while (performance.now() < end) {
+      const login = logins[next++ % logins.length];
+      if (!login) throw new Error('no simulated learners');
+      const t0 = performance.now();
+      let failure: string | null = null;
+      try {
+        await oneLaunch(agent, login);
+      } catch (err) {
+        failure = (err as Error).message;
+      }
+      const t1 = performance.now();
+      if (t1 < warmEnd || t1 > end) continue; // count completions inside the measured window only
+      attempted += 1;
+      if (failure === null) {
+        latenciesMs.push(t1 - t0);
+      } else {
+        errors += 1;
+        const key = failure.slice(0, 160);
+        errorSamples.set(key, (errorSamples.get(key) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  agent.destroy();
+  return { latenciesMs, errors, errorSamples, windowMs: end - warmEnd, attempted };
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
+
+// ------------------------------------------------------------------ report
+
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+}
+
+function table(rows: Array<[string, string]>): string {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  console.log(
+    `launch benchmark: concurrency ${CONCURRENCY}, ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up, ` +
+      `${LEARNERS} simulated learners, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+  );
+
+  const bare = SKIP_BARE ? null : await measureBare();
+  if (bare) console.log(`bare Express "hello": ${fmt(bare.reqPerSec)} req/s (autocannon), p50 ${bare.p50} ms, p99 ${bare.p99} ms`);
+
+  const system = Child.start('system', 'server-process.js', [], { BENCH_LEARNERS: String(LEARNERS) });
+  let result: LaunchResult;
+  let before: MemorySample;
+  let after: MemorySample;
+  let serverCpuMs: number;
+  let stats: Record<string, number> | undefined;
+  const clientCpu0 = process.cpuUsage();
+  try {
+    const ready = await system.next('ready', 120_000);
+    before = (await system.memory()).memory;
+    if (CPU_PROF_DIR) {
+      const profiling = system.next('profiling');
+      system.send({ type: 'profile-start' });
+      await profiling;
+    }
+    result = await driveLaunches(ready.logins);
+    if (CPU_PROF_DIR) {
+      const written = system.next('profile');
+      system.send({ type: 'profile-stop', dir: path.resolve(CPU_PROF_DIR) });
+      console.log(`CPU profile of the system's process: ${(await written).file}`);
+    }
+    const probe = await system.memory();
+    after = probe.memory;
+    stats = probe.stats;
+    // CPU of the system's process over warm-up + measured window (its start-up excluded).
+    serverCpuMs = after.cpuMs - before.cpuMs;
+  } finally {
+    await system.stop();
+  }
+  const clientCpu = process.cpuUsage(clientCpu0);
+  const totalMs = (WARMUP_SECONDS + SECONDS) * 1000;
+
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  const ok = sorted.length;
+  const launchesPerSec = ok / (result.windowMs / 1000);
+  const p50 = percentile(sorted, 0.5);
+  const p99 = percentile(sorted, 0.99);
+  const max = sorted[sorted.length - 1] ?? NaN;
+  const reqPerSec = launchesPerSec * 4;
+  const errorRatio = result.attempted === 0 ? 1 : result.errors / result.attempted;
+  const targetMet = launchesPerSec >= TARGET_LAUNCHES_PER_SECOND && p99 < TARGET_P99_MS;
+
+  const rows: Array<[string, string]> = [
+    ['full launches / s', fmt(launchesPerSec, 1)],
+    ['launch latency p50 (ms)', fmt(p50, 1)],
+    ['launch latency p99 (ms)', fmt(p99, 1)],
+    ['launch latency max (ms)', fmt(max, 1)],
+    ['launches ok / errors', `${fmt(ok)} / ${fmt(result.errors)} (${fmt(errorRatio * 100, 2)} %)`],
+    ['HTTP req/s during launches (4 per launch)', fmt(reqPerSec)],
+    ['bare Express "hello" req/s (autocannon)', bare ? fmt(bare.reqPerSec) : 'skipped'],
+    ['ratio launches/s ÷ bare req/s', bare ? fmt(launchesPerSec / bare.reqPerSec, 3) : 'n/a'],
+    ['ratio launch req/s ÷ bare req/s', bare ? fmt(reqPerSec / bare.reqPerSec, 3) : 'n/a'],
+    ['system process RSS before → after (MB)', `${fmt(before.rssMb, 1)} → ${fmt(after.rssMb, 1)} (heap ${fmt(before.heapUsedMb, 1)} → ${fmt(after.heapUsedMb, 1)})`],
+    ['system process CPU (% of one core)', fmt((serverCpuMs / totalMs) * 100)],
+    ['load generator CPU (% of one core)', fmt(((clientCpu.user + clientCpu.system) / 1000 / totalMs) * 100)],
+    ['platform JWKS fetches by the tool', stats?.jwksFetches === undefined ? 'n/a' : fmt(stats.jwksFetches)],
+    [`target (≥ ${TARGET_LAUNCHES_PER_SECOND}/s, p99 < ${TARGET_P99_MS} ms)`, targetMet ? 'MET' : 'NOT MET'],
+  ];
+  console.log(`\nresults (${started.toISOString()}, concurrency ${CONCURRENCY}, ${SECONDS} s):\n${table(rows)}`);
+
+  if (result.errorSamples.size > 0) {
+    console.log('\nerrors (first 160 characters, count):');
+    for (const [msg, n] of [...result.errorSamples].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`  ${n} × ${msg}`);
+  }
+  if (errorRatio > MAX_ERROR_RATIO) {
+    console.error(`\nFAILED: ${fmt(errorRatio * 100, 2)} % of the launches failed (more than ${MAX_ERROR_RATIO * 100} %)`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
