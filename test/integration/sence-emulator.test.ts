@@ -458,7 +458,8 @@ describe('errors posted back to UrlError', () => {
     ['211', '-1 wildcards still require the OTEC token', { CodSence: '-1', CodigoCurso: '-1', Token: OTHER_OTEC.token }],
   ];
 
-  it.each(cases)('%s: %s', async (code, _label, overrides, env) => {
+  // Rows as objects: a 4-parameter callback over 3-element rows would make Jest pass `done`.
+  it.each(cases.map(([code, label, overrides, env]) => ({ code, label, overrides, env })))('$code: $label', async ({ code, overrides, env }) => {
     const fields = startFields(overrides);
     const res = await postOp('IniciarSesion', fields, env ?? 'rcetest');
     const post = await expectErrorPost(res, code);
