@@ -99,8 +99,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = (env.HOST ?? '').trim() || '0.0.0.0';
   const publicUrl = url(env, 'PUBLIC_URL', `http://localhost:${port}`);
-  if (publicUrl.length > 60) {
-    fail('PUBLIC_URL', 'must be at most 60 characters: SENCE limits UrlRetoma/UrlError to 100 characters');
+  // Callback URLs are PUBLIC_URL + '/cb/ok/' + 12-char attempt id + '.' + 22-char token (42 chars).
+  if (publicUrl.length > 58) {
+    fail('PUBLIC_URL', `must be at most 58 characters (got ${publicUrl.length}): SENCE limits UrlRetoma/UrlError to 100 characters and the callback path adds 42`);
   }
 
   let ltiKey = (env.LTI_KEY ?? '').trim();

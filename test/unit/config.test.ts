@@ -1,0 +1,57 @@
+import { loadConfig, OFFICIAL_SENCE_BASE_URLS } from '../../src/config';
+import { AppError } from '../../src/errors';
+
+const prodEnv = {
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'https://asistencia.otec.cl',
+  LTI_KEY: 'a-long-random-secret-for-ltijs',
+  TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32),
+};
+
+function errorOf(env: Record<string, string>): AppError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    return e as AppError;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('gives a demo configuration on a fresh machine, announcing the development defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ nodeEnv: 'development', port: 3000, publicUrl: 'http://localhost:3000', demo: true, mongodbUri: null, sqliteFile: './data/asistencia.sqlite' });
+    expect(c.devDefaults).toEqual(expect.arrayContaining(['LTI_KEY', 'TOKEN_ENCRYPTION_KEY', 'DEMO']));
+    // A demo never reaches SENCE: both environments point at the built-in emulator.
+    expect(c.senceBaseUrls.test).toBe('http://localhost:3002/rcetest/Registro');
+    expect(c.senceBaseUrls.production).toBe('http://localhost:3002/rce/Registro');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('uses the official SENCE URLs in production, demo off, secure cookies behind https', () => {
+    const c = loadConfig(prodEnv);
+    expect(c).toMatchObject({ demo: false, secureCookies: true, devDefaults: [] });
+    expect(c.senceBaseUrls).toEqual(OFFICIAL_SENCE_BASE_URLS);
+  });
+
+  it.each([
+    [{ ...prodEnv, LTI_KEY: '' }, 'LTI_KEY'],
+    [{ ...prodEnv, TOKEN_ENCRYPTION_KEY: '' }, 'TOKEN_ENCRYPTION_KEY'],
+    [{ ...prodEnv, TOKEN_ENCRYPTION_KEY: 'not-hex' }, 'TOKEN_ENCRYPTION_KEY'],
+    [{ ...prodEnv, TOKEN_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' }, 'TOKEN_ENCRYPTION_KEY'],
+    [{ ...prodEnv, DEMO: 'true' }, 'DEMO'],
+    [{ ...prodEnv, PORT: 'eighty' }, 'PORT'],
+    [{ ...prodEnv, PORT: '70000' }, 'PORT'],
+    [{ ...prodEnv, PUBLIC_URL: 'asistencia.otec.cl' }, 'PUBLIC_URL'],
+    [{ ...prodEnv, PUBLIC_URL: 'https://a-very-long-subdomain-name.for-the-attendance-tool.otec-example.cl' }, 'PUBLIC_URL'],
+    [{ ...prodEnv, MONGODB_URI: 'postgres://db' }, 'MONGODB_URI'],
+    [{ ...prodEnv, SENCE_RCE_TEST_URL: 'ftp://sence' }, 'SENCE_RCE_TEST_URL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ DEMO: 'maybe' }, 'DEMO'],
+  ])('refuses %o naming %s', (env, variable) => {
+    const err = errorOf(env as Record<string, string>);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err.code).toBe('config-invalid');
+    expect(err.message.startsWith(variable)).toBe(true);
+  });
+});
