@@ -102,9 +102,8 @@ export class AttendanceService {
   ) {}
 
   /** What the learner's panel shows, after expiring what is due. */
-  async panel(learner: LearnerKey, course: Course | null): Promise<PanelView> {
+  async panel(learner: LearnerKey, courseKey: CourseKey, course: Course | null): Promise<PanelView> {
     const now = this.now();
-    const courseKey: CourseKey = course ?? { issuer: learner.issuer, clientId: learner.clientId, contextId: '' };
     let sessions = await this.stores.attendance.listSessions(learner, courseKey);
     const expired = await this.expireDue(sessions.filter((s) => ACTIVE_STATES.includes(s.state)), now, null);
     if (expired.length) sessions = sessions.map((s) => expired.find((e) => e.id === s.id) ?? s);

@@ -6,6 +6,7 @@ import { Router } from 'express';
 import type { Stores } from '../../store/ports';
 import type { AttendanceService } from '../../application/attendance-service';
 import type { Logger } from '../logger';
+import { renderSenceRedirect } from '../sence-redirect';
 import { launchIdentity, ltikOf, recordLaunch, requestInfo } from '../launch-context';
 
 export function learnerRoutes(deps: { stores: Stores; attendance: AttendanceService; logger: Logger }): Router {
@@ -30,42 +31,30 @@ export function learnerRoutes(deps: { stores: Stores; attendance: AttendanceServ
         problems: identity.runCandidates.map((c) => `${c.source}:${c.problem}`).join(','),
       });
       const course = await stores.courses.get(identity.course);
-      const panel = await attendance.panel(identity.learner, course);
+      const panel = await attendance.panel(identity.learner, identity.course, course);
       res.status(422).render('panel', { identity, ltik, panel, course, courseTitle: course?.title ?? identity.courseTitle });
       return;
     }
     const { learner, course } = await recordLaunch(stores, identity);
-    const panel = await attendance.panel(learner, course);
+    const panel = await attendance.panel(learner, course, course);
     res.render(identity.isStaff ? 'staff-home' : 'panel', { identity, ltik, panel, course, courseTitle: course.title });
   });
 
   router.get('/api/status', async (_req, res) => {
     const identity = launchIdentity(res);
     const course = await stores.courses.get(identity.course);
-    res.set('Cache-Control', 'no-store').json(await attendance.panel(identity.learner, course));
+    res.set('Cache-Control', 'no-store').json(await attendance.panel(identity.learner, identity.course, course));
   });
 
   router.post('/sence/start', async (req, res) => {
     const identity = launchIdentity(res);
     const { learner, course } = await recordLaunch(stores, identity);
-    const { form, session } = await attendance.start(learner, course, requestInfo(req));
-    res.set('Cache-Control', 'no-store').render('sence-redirect', {
-      title: 'Abriendo tu sesión en SENCE',
-      lead: 'Te estamos llevando a SENCE para registrar el inicio de tu asistencia.',
-      form,
-      environment: session.environment,
-    });
+    renderSenceRedirect(res, 'start', await attendance.start(learner, course, requestInfo(req)));
   });
 
   router.post('/sence/close', async (req, res) => {
     const identity = launchIdentity(res);
-    const { form, session } = await attendance.close(identity.learner, identity.course, requestInfo(req));
-    res.set('Cache-Control', 'no-store').render('sence-redirect', {
-      title: 'Cerrando tu sesión en SENCE',
-      lead: 'Te estamos llevando a SENCE para registrar el cierre de tu asistencia.',
-      form,
-      environment: session.environment,
-    });
+    renderSenceRedirect(res, 'close', await attendance.close(identity.learner, identity.course, requestInfo(req)));
   });
 
   return router;

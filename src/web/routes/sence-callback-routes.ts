@@ -9,6 +9,7 @@ import { CALLBACK_PATHS, type AttendanceService, type CallbackKind, type Callbac
 import { formatAccredited } from '../../domain/time-format';
 import { clockStatus } from '../../domain/attendance-rules';
 import { requestInfo } from '../launch-context';
+import { renderSenceRedirect } from '../sence-redirect';
 
 const TOKEN_PATTERN = /^([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{22})$/;
 
@@ -35,23 +36,13 @@ export function senceCallbackRoutes(deps: { attendance: AttendanceService; now?:
     throw new AppError('bad-request', 405, 'Esta dirección solo recibe la respuesta de SENCE. Vuelve a tu curso para ver tu asistencia.');
   });
 
+  // The SENCE window's buttons, authorised by the window key rendered with a valid callback's page.
+  const windowKey = (req: Request) => String((req.body as { k?: string } | undefined)?.k ?? '');
   router.post('/sence/window/:id/close', form, async (req, res) => {
-    const { form: post, session } = await deps.attendance.closeFromWindow(String(req.params.id), String((req.body as { k?: string }).k ?? ''), requestInfo(req));
-    res.set('Cache-Control', 'no-store').render('sence-redirect', {
-      title: 'Cerrando tu sesión en SENCE',
-      lead: 'Te estamos llevando a SENCE para registrar el cierre de tu asistencia.',
-      form: post,
-      environment: session.environment,
-    });
+    renderSenceRedirect(res, 'close', await deps.attendance.closeFromWindow(String(req.params.id), windowKey(req), requestInfo(req)));
   });
   router.post('/sence/window/:id/retry', form, async (req, res) => {
-    const { form: post, session } = await deps.attendance.retryStartFromWindow(String(req.params.id), String((req.body as { k?: string }).k ?? ''), requestInfo(req));
-    res.set('Cache-Control', 'no-store').render('sence-redirect', {
-      title: 'Abriendo tu sesión en SENCE',
-      lead: 'Te estamos llevando a SENCE para registrar el inicio de tu asistencia.',
-      form: post,
-      environment: session.environment,
-    });
+    renderSenceRedirect(res, 'start', await deps.attendance.retryStartFromWindow(String(req.params.id), windowKey(req), requestInfo(req)));
   });
   return router;
 }
