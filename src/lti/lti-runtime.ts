@@ -5,6 +5,8 @@
  * ltijs's body-parser 1.x does not re-read the stream: "stream is not readable").
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import path from 'node:path';
+import ejs from 'ejs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { Provider as lti, type PlatformRegistration } from 'ltijs';
@@ -17,6 +19,7 @@ import { KeySetCache } from './keyset-cache';
 import { checkLaunch } from './launch-verification';
 import { useParsedLtikKey } from './ltik-key';
 import { originOf } from '../web/security-headers';
+import { viewsDir } from '../paths';
 
 export type ErrorRenderer = (req: Request, res: Response, error: unknown) => void;
 
@@ -136,6 +139,35 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   // deploy() adds a SIGINT handler that calls process.exit(); main.ts owns shutdown, so drop it.
   const sigintBefore = new Set(process.listeners('SIGINT'));
   await lti.deploy({ serverless: true, silent: true });
+
+  // Dynamic registration ("Add LTI Advantage" in Moodle): ltijs's default answer is an inline
+  // script, which our CSP forbids; answer with our page (external script) and Spanish errors.
+  lti.onDynamicRegistration(async (req: Request, res: Response) => {
+    const query = req.query as Record<string, unknown>;
+    const openid = typeof query.openid_configuration === 'string' ? query.openid_configuration : '';
+    const token = typeof query.registration_token === 'string' ? query.registration_token : undefined;
+    try {
+      if (!/^https?:\/\//.test(openid)) {
+        throw new AppError('lti-registration-failed', 400, 'Falta la configuración OpenID de la plataforma: abre esta dirección desde el botón «Añadir LTI Advantage» (Moodle) o el registro dinámico de tu plataforma.');
+      }
+      const kids = async () => Promise.all(((await lti.getAllPlatforms()) || []).map(async (p) => ({ p, kid: await p.platformKid() })));
+      const before = new Set((await kids()).map((k) => k.kid));
+      await lti.DynamicRegistration!.register(openid, token);
+      const platform = (await kids()).find((k) => !before.has(k.kid))?.p;
+      await refreshPlatformOrigins();
+      const html = await ejs.renderFile(path.join(viewsDir, 'dynreg-done.ejs'), {
+        title: 'Registro completado',
+        issuer: platform ? await platform.platformUrl() : '',
+        clientId: platform ? await platform.platformClientId() : '',
+      });
+      res.type('html').send(html);
+    } catch (err) {
+      const message = (err as Error).message ?? '';
+      deps.renderError(req, res, err instanceof AppError ? err : message === 'PLATFORM_ALREADY_REGISTERED'
+        ? new AppError('lti-registration-failed', 409, 'Esta plataforma ya tiene registrada esta herramienta con ese client_id.', { staffHint: 'Use la registración existente, o elimínela con npm run cli -- platform remove.' })
+        : new AppError('lti-registration-failed', 502, 'No se pudo completar el registro dinámico con la plataforma. Inténtalo de nuevo o usa la configuración manual (página /setup).', { staffHint: `Detalle: ${message.slice(0, 200)}`, cause: err }));
+    }
+  });
   for (const l of process.listeners('SIGINT')) if (!sigintBefore.has(l)) process.removeListener('SIGINT', l);
 
   let origins: string[] = [];
