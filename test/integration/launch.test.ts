@@ -78,6 +78,19 @@ describe('learner launch', () => {
     expect(Math.abs(Date.parse(body.now) - Date.now())).toBeLessThan(5000);
   });
 
+  it('accepts the OIDC login initiation as a GET too (query parameters)', async () => {
+    const client = new HttpClient();
+    const fields = sys.lms!.loginInitiation('camila');
+    const toAuth = await client.get(`${sys.url}/lti/login?${new URLSearchParams(fields).toString()}`);
+    expect(toAuth.status).toBe(302);
+    const auth = await client.get(new URL(toAuth.headers.get('location')!, toAuth.url).toString());
+    const launched = await client.submit(parseForms(auth.text, auth.url)[0]!);
+    expect(launched.status).toBe(302);
+    const panel = await client.get(new URL(launched.headers.get('location')!, launched.url).toString());
+    expect(panel.status).toBe(200);
+    expect(panel.text).toContain('RUN 9876543-3');
+  });
+
   it('caches the platform key set instead of fetching it on every launch', async () => {
     const before = sys.lti.keyCache.fetches;
     await launchAs(sys, 'ana');
