@@ -1,11 +1,16 @@
 /** Messages between the benchmark (parent) and its server children, and a free-port helper. */
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 
 export interface MemorySample {
   rssMb: number;
   heapUsedMb: number;
-  /** Cumulative CPU time of the process (user + system), ms. */
+  /** Heap still in use after a full GC (what is really retained); NaN unless run with --expose-gc. */
+  retainedHeapMb: number;
+  /** Cumulative CPU time of the process (user + system, all threads), ms. */
   cpuMs: number;
+  /** Cumulative CPU time of the main thread (the event loop) alone, ms; NaN where /proc is missing. */
+  mainThreadCpuMs: number;
 }
 
 export type ChildMessage =
@@ -32,9 +37,31 @@ export type ParentMessage =
   | { type: 'profile-stop'; dir: string };
 
 export function memorySample(): MemorySample {
-  const m = process.memoryUsage();
+  // CPU first: the full GC below must not count as work done by the launches.
   const cpu = process.cpuUsage();
-  return { rssMb: m.rss / 2 ** 20, heapUsedMb: m.heapUsed / 2 ** 20, cpuMs: (cpu.user + cpu.system) / 1000 };
+  const mainCpu = mainThreadCpuMs();
+  const m = process.memoryUsage();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  return {
+    rssMb: m.rss / 2 ** 20,
+    heapUsedMb: m.heapUsed / 2 ** 20,
+    retainedHeapMb: gc ? process.memoryUsage().heapUsed / 2 ** 20 : NaN,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    mainThreadCpuMs: mainCpu,
+  };
+}
+
+/** utime + stime of the main thread from /proc (Linux, USER_HZ = 100: ticks of 10 ms), ms. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime and stime are fields 14 and 15.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -49,5 +76,5 @@ export async function freePort(): Promise<number> {
 }
 
 export function send(message: ChildMessage): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
 }

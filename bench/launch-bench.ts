@@ -14,6 +14,7 @@
  * BENCH_SKIP_BARE=1 (launches only, no baseline: for profiling sessions).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import type { ChildMessage, MemorySample, ParentMessage } from './ipc';
@@ -45,7 +46,7 @@ const SKIP_BARE = process.env.BENCH_SKIP_BARE === '1';
 type Ready = Extract<ChildMessage, { type: 'ready' }>;
 
 class Child {
-  private readonly waiters: Array<{ type: ChildMessage['type']; resolve: (m: ChildMessage) => void }> = [];
+  private readonly waiters: Array<{ type: ChildMessage['type']; resolve: (m: ChildMessage) => void; reject: (e: Error) => void }> = [];
   private exited = false;
   private readonly exit: Promise<number | null>;
 
@@ -57,6 +58,8 @@ class Child {
       if (m.type === 'failed') {
         console.error(`[${name}] failed:\n${m.error}`);
         process.exitCode = 1;
+        for (const w of this.waiters.splice(0)) w.reject(new Error(`${name} failed`));
+        return;
       }
       const i = this.waiters.findIndex((w) => w.type === m.type);
       if (i >= 0) this.waiters.splice(i, 1)[0]?.resolve(m);
@@ -86,6 +89,11 @@ class Child {
           this.proc.off('exit', failed);
           resolve(m as Extract<ChildMessage, { type: T }>);
         },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.proc.off('exit', failed);
+          reject(e);
+        },
       });
     });
   }
@@ -112,7 +120,7 @@ class Child {
 
 // ------------------------------------------------------------------ baseline
 
-async function measureBare(): Promise<{ reqPerSec: number; p50: number; p99: number; errors: number; memory: MemorySample }> {
+async function measureBare(): Promise<{ reqPerSec: number; p50: number; p99: number; errors: number }> {
   const bare = Child.start('bare-server', 'bare-server.js');
   try {
     const ready = await bare.next('ready');
@@ -120,13 +128,11 @@ async function measureBare(): Promise<{ reqPerSec: number; p50: number; p99: num
       autocannon({ url: `${ready.url}/`, connections: CONCURRENCY, pipelining: 1, duration });
     if (WARMUP_SECONDS > 0) await run(WARMUP_SECONDS);
     const result = await run(SECONDS);
-    const { memory } = await bare.memory();
     return {
       reqPerSec: result.requests.total / SECONDS,
       p50: result.latency.p50,
       p99: result.latency.p99,
       errors: result.errors + result.timeouts + result.non2xx,
-      memory,
     };
   } finally {
     await bare.stop();
@@ -141,24 +147,41 @@ interface LaunchResult {
   errorSamples: Map<string, number>;
   windowMs: number;
   attempted: number;
+  /** Launches finished (ok or not) over warm-up + measured window. */
+  completedTotal: number;
+  /** Per step (login, authorization, form_post, panel): durations of the successful measured launches. */
+  stepsMs: number[][];
 }
 
-async function oneLaunch(agent: http.Agent, login: Ready['logins'][number]): Promise<void> {
+const STEPS = ['login', 'authorization', 'form_post', 'panel'] as const;
+
+/** One full launch; `stepMs` receives each step's duration (login, authorization, form_post, panel). */
+async function oneLaunch(agent: http.Agent, login: Ready['logins'][number], stepMs: number[]): Promise<void> {
   const browser = new BenchBrowser(agent);
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    stepMs.push(now - t);
+    t = now;
+  };
   // 1. third-party initiated login (what the LMS course page posts into the iframe)
   const toAuth = await browser.post(login.loginUrl, login.fields);
+  lap();
   const authUrl = locationOf(toAuth, 'login');
   // 2. the platform's OIDC authorization endpoint: answers with the auto-posting id_token form
   const auth = await browser.get(authUrl);
+  lap();
   const form = auth.status === 200 ? parsePostForm(auth.body, auth.url) : null;
   if (!form || !form.fields.id_token || !form.fields.state) {
     throw new Error(`authorization: no id_token form_post (${auth.status}): ${auth.body.slice(0, 200).replace(/\s+/g, ' ')}`);
   }
   // 3. form_post of id_token + state to the tool
   const launched = await browser.post(form.action, form.fields);
+  lap();
   const panelUrl = locationOf(launched, 'launch');
   // 4. the panel
   const panel = await browser.get(panelUrl);
+  lap();
   if (panel.status !== 200 || !panel.body.includes(PANEL_TEXT)) {
     throw new Error(`panel: ${panel.status} without "${PANEL_TEXT}": ${panel.body.slice(0, 200).replace(/\s+/g, ' ')}`);
   }
@@ -173,7 +196,9 @@ async function driveLaunches(logins: Ready['logins']): Promise<LaunchResult> {
   const errorSamples = new Map<string, number>();
   let errors = 0;
   let attempted = 0;
+  let completedTotal = 0;
   let next = 0;
+  const stepsMs: number[][] = STEPS.map(() => []);
 
   const worker = async () => {
     while (performance.now() < end) {
@@ -181,16 +206,19 @@ async function driveLaunches(logins: Ready['logins']): Promise<LaunchResult> {
       if (!login) throw new Error('no simulated learners');
       const t0 = performance.now();
       let failure: string | null = null;
+      const steps: number[] = [];
       try {
-        await oneLaunch(agent, login);
+        await oneLaunch(agent, login, steps);
       } catch (err) {
         failure = (err as Error).message;
       }
       const t1 = performance.now();
+      completedTotal += 1;
       if (t1 < warmEnd || t1 > end) continue; // count completions inside the measured window only
       attempted += 1;
       if (failure === null) {
         latenciesMs.push(t1 - t0);
+        steps.forEach((ms, i) => stepsMs[i]?.push(ms));
       } else {
         errors += 1;
         const key = failure.slice(0, 160);
@@ -200,7 +228,7 @@ async function driveLaunches(logins: Ready['logins']): Promise<LaunchResult> {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   agent.destroy();
-  return { latenciesMs, errors, errorSamples, windowMs: end - warmEnd, attempted };
+  return { latenciesMs, errors, errorSamples, windowMs: end - warmEnd, attempted, completedTotal, stepsMs };
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -221,21 +249,26 @@ function table(rows: Array<[string, string]>): string {
 
 async function main(): Promise<void> {
   const started = new Date();
+  const loadAtStart = os.loadavg()[0] ?? NaN;
   console.log(
     `launch benchmark: concurrency ${CONCURRENCY}, ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up, ` +
-      `${LEARNERS} simulated learners, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+      `${LEARNERS} simulated learners, node ${process.version}, ${os.cpus().length} cores`,
   );
 
   const bare = SKIP_BARE ? null : await measureBare();
-  if (bare) console.log(`bare Express "hello": ${fmt(bare.reqPerSec)} req/s (autocannon), p50 ${bare.p50} ms, p99 ${bare.p99} ms`);
+  if (bare) {
+    console.log(`bare Express "hello": ${fmt(bare.reqPerSec)} req/s (autocannon), p50 ${bare.p50} ms, p99 ${bare.p99} ms${bare.errors ? `, ${bare.errors} errors` : ''}`);
+  }
 
-  const system = Child.start('system', 'server-process.js', [], { BENCH_LEARNERS: String(LEARNERS) });
+  // --expose-gc: the memory probes report the heap retained after a full GC (leak check).
+  const system = Child.start('system', 'server-process.js', ['--expose-gc'], { BENCH_LEARNERS: String(LEARNERS) });
   let result: LaunchResult;
   let before: MemorySample;
   let after: MemorySample;
   let serverCpuMs: number;
+  let serverMainCpuMs: number;
   let stats: Record<string, number> | undefined;
-  const clientCpu0 = process.cpuUsage();
+  let clientCpu: NodeJS.CpuUsage;
   try {
     const ready = await system.next('ready', 120_000);
     before = (await system.memory()).memory;
@@ -244,7 +277,9 @@ async function main(): Promise<void> {
       system.send({ type: 'profile-start' });
       await profiling;
     }
+    const clientCpu0 = process.cpuUsage();
     result = await driveLaunches(ready.logins);
+    clientCpu = process.cpuUsage(clientCpu0);
     if (CPU_PROF_DIR) {
       const written = system.next('profile');
       system.send({ type: 'profile-stop', dir: path.resolve(CPU_PROF_DIR) });
@@ -255,12 +290,15 @@ async function main(): Promise<void> {
     stats = probe.stats;
     // CPU of the system's process over warm-up + measured window (its start-up excluded).
     serverCpuMs = after.cpuMs - before.cpuMs;
+    serverMainCpuMs = after.mainThreadCpuMs - before.mainThreadCpuMs;
   } finally {
     await system.stop();
   }
-  const clientCpu = process.cpuUsage(clientCpu0);
   const totalMs = (WARMUP_SECONDS + SECONDS) * 1000;
 
+  // CPU per launch counts warm-up and measured launches alike (the probes bracket both). It moves
+  // less than launches/s when something else runs on the machine, but it is not immune to it.
+  const allLaunches = result.completedTotal;
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
   const ok = sorted.length;
   const launchesPerSec = ok / (result.windowMs / 1000);
@@ -276,13 +314,21 @@ async function main(): Promise<void> {
     ['launch latency p50 (ms)', fmt(p50, 1)],
     ['launch latency p99 (ms)', fmt(p99, 1)],
     ['launch latency max (ms)', fmt(max, 1)],
+    [
+      'step p50 (ms): login / authorization / form_post / panel',
+      result.stepsMs.map((xs) => fmt(percentile([...xs].sort((a, b) => a - b), 0.5), 2)).join(' / '),
+    ],
     ['launches ok / errors', `${fmt(ok)} / ${fmt(result.errors)} (${fmt(errorRatio * 100, 2)} %)`],
     ['HTTP req/s during launches (4 per launch)', fmt(reqPerSec)],
     ['bare Express "hello" req/s (autocannon)', bare ? fmt(bare.reqPerSec) : 'skipped'],
     ['ratio launches/s ÷ bare req/s', bare ? fmt(launchesPerSec / bare.reqPerSec, 3) : 'n/a'],
     ['ratio launch req/s ÷ bare req/s', bare ? fmt(reqPerSec / bare.reqPerSec, 3) : 'n/a'],
-    ['system process RSS before → after (MB)', `${fmt(before.rssMb, 1)} → ${fmt(after.rssMb, 1)} (heap ${fmt(before.heapUsedMb, 1)} → ${fmt(after.heapUsedMb, 1)})`],
+    ['system process RSS before → after (MB)', `${fmt(before.rssMb, 1)} → ${fmt(after.rssMb, 1)}`],
+    ['system heap used before → after (MB)', `${fmt(before.heapUsedMb, 1)} → ${fmt(after.heapUsedMb, 1)} (after full GC: ${fmt(before.retainedHeapMb, 1)} → ${fmt(after.retainedHeapMb, 1)})`],
     ['system process CPU (% of one core)', fmt((serverCpuMs / totalMs) * 100)],
+    ['system CPU per launch, all threads (ms)', fmt(serverCpuMs / allLaunches, 2)],
+    ['system main-thread CPU per launch (ms)', fmt(serverMainCpuMs / allLaunches, 2)],
+    ['machine load average (1 min) at start', fmt(loadAtStart, 2)],
     ['load generator CPU (% of one core)', fmt(((clientCpu.user + clientCpu.system) / 1000 / totalMs) * 100)],
     ['platform JWKS fetches by the tool', stats?.jwksFetches === undefined ? 'n/a' : fmt(stats.jwksFetches)],
     [`target (≥ ${TARGET_LAUNCHES_PER_SECOND}/s, p99 < ${TARGET_P99_MS} ms)`, targetMet ? 'MET' : 'NOT MET'],

@@ -95,27 +95,30 @@ async function main(): Promise<void> {
     } else if (m.type === 'memory') {
       send({ type: 'memory', memory: memorySample(), stats: { jwksFetches: sys.lti.keyCache.fetches } });
     } else if (m.type === 'stop') {
-      void sys
-        .close()
-        .then(() => {
-          rmSync(dir, { recursive: true, force: true });
-          send({ type: 'stopped' });
-          process.disconnect?.();
-          process.exit(0);
-        })
-        .catch((err: unknown) => {
-          send({ type: 'failed', error: (err as Error).stack ?? String(err) });
-          process.exit(1);
-        });
+      void shutdown();
     }
   });
-  // The parent died: do not linger.
-  process.on('disconnect', () => {
-    void sys.close().finally(() => {
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(0);
-    });
-  });
+
+  let closing: Promise<void> | null = null;
+  /** Closes the servers and the store, removes the temp directory, exits. Once. */
+  function shutdown(): Promise<void> {
+    closing ??= sys
+      .close()
+      .then(() => {
+        rmSync(dir, { recursive: true, force: true });
+        send({ type: 'stopped' });
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        send({ type: 'failed', error: (err as Error).stack ?? String(err) });
+        process.exit(1);
+      });
+    return closing;
+  }
+  // The parent died or the run was interrupted: do not linger, do not leave the temp file behind.
+  process.on('disconnect', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
 }
 
 main().catch((err: unknown) => {

@@ -42,21 +42,31 @@ export const shot = (name: string) => path.join(SCREENSHOTS, `${name}.png`);
  * click with the page's mouse, as a person would.)
  */
 export async function clickInToolFrame(page: import('playwright-core').Page, selector: string): Promise<void> {
-  const frameEl = await page.waitForSelector('iframe#tool-frame');
-  const frame = await frameEl.contentFrame();
-  if (!frame) throw new Error('no tool frame');
-  await frame.waitForSelector(selector);
-  const target = await frame.evaluate((sel) => {
-    const el = document.querySelector(sel) as HTMLElement;
-    el.scrollIntoView({ block: 'center' });
-    const r = el.getBoundingClientRect();
-    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-  }, selector);
-  // After scrolling (scrollIntoView also scrolls the LMS page), find where the frame's content starts.
-  const origin = await page.evaluate(() => {
-    const f = document.querySelector('iframe#tool-frame') as HTMLIFrameElement;
-    const r = f.getBoundingClientRect();
-    return { x: r.left + f.clientLeft, y: r.top + f.clientTop };
-  });
-  await page.mouse.click(origin.x + target.x, origin.y + target.y);
+  for (let attempt = 1; ; attempt++) {
+    const frameEl = await page.waitForSelector('iframe#tool-frame');
+    const frame = await frameEl.contentFrame();
+    if (!frame) throw new Error('no tool frame');
+    await frame.waitForLoadState('load');
+    await frame.waitForSelector(selector);
+    const target = await frame.evaluate((sel) => {
+      const el = document.querySelector(sel) as HTMLElement;
+      (window as unknown as { __clicked?: boolean }).__clicked = false;
+      el.addEventListener('click', () => ((window as unknown as { __clicked?: boolean }).__clicked = true), { once: true });
+      el.scrollIntoView({ block: 'center' });
+      const r = el.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    }, selector);
+    // After scrolling (scrollIntoView also scrolls the LMS page), find where the frame's content starts.
+    const origin = await page.evaluate(() => {
+      const f = document.querySelector('iframe#tool-frame') as HTMLIFrameElement;
+      const r = f.getBoundingClientRect();
+      return { x: r.left + f.clientLeft, y: r.top + f.clientTop };
+    });
+    await page.mouse.click(origin.x + target.x, origin.y + target.y);
+    // The panel may have reloaded itself (its status poll) between measuring and clicking: check
+    // that the click reached the element, and try again if it did not.
+    const landed = await frame.evaluate(() => (window as unknown as { __clicked?: boolean }).__clicked === true).catch(() => false);
+    if (landed) return;
+    if (attempt >= 3) throw new Error(`the click on ${selector} in the tool frame did not reach it`);
+  }
 }

@@ -205,7 +205,6 @@ export function openSqliteDatabase(file: string): Database {
     db.pragma('synchronous = NORMAL'); // safe with WAL; fsync at checkpoints only
     db.pragma('busy_timeout = 5000'); // wait for another process's write lock instead of failing
     db.pragma('foreign_keys = ON');
-    if (process.env.EXP_CKPT) db.pragma('wal_autocheckpoint = ' + process.env.EXP_CKPT);
     migrateSqlite(db);
     return db;
   } catch (error) {
