@@ -1,6 +1,21 @@
 /** Messages between the benchmark (parent) and its server children, and a free-port helper. */
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
+import type { RegisteredPlatform } from '../src/simulators/lms';
+
+/**
+ * Where the LMS simulator runs (BENCH_SIMULATOR): 'process' (default) = its own child process, the
+ * tool in another with DEMO off, as in production where the LMS is another server; 'inprocess' =
+ * tool + simulator + SENCE emulator in one process (startSystem in demo mode), as `npm start` does.
+ */
+export type SimulatorMode = 'process' | 'inprocess';
+
+export function simulatorMode(env: Record<string, string | undefined> = process.env): SimulatorMode {
+  const raw = (env.BENCH_SIMULATOR ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'process' || raw === 'separate') return 'process';
+  if (raw === 'inprocess' || raw === 'in-process') return 'inprocess';
+  throw new Error(`BENCH_SIMULATOR must be "process" (default) or "inprocess", got "${env.BENCH_SIMULATOR}"`);
+}
 
 export interface MemorySample {
   rssMb: number;
@@ -16,10 +31,16 @@ export interface MemorySample {
 export type ChildMessage =
   | {
       type: 'ready';
+      /** The child's own server: the tool (system child) or the LMS simulator (simulator child). */
       url: string;
       lmsUrl: string | null;
-      /** Login-initiation fields per simulated learner, as the LMS course page would post them. */
+      /**
+       * Login-initiation fields per simulated learner, as the LMS course page would post them (sent
+       * by whichever process runs the simulator; empty from a tool-only child).
+       */
       logins: Array<{ userId: string; loginUrl: string; fields: Record<string, string> }>;
+      /** Simulator child: its registration, for the tool's child to register. */
+      platform?: RegisteredPlatform;
       memory: MemorySample;
     }
   | { type: 'memory'; memory: MemorySample; stats?: Record<string, number> }
@@ -31,7 +52,7 @@ export type ChildMessage =
 export type ParentMessage =
   | { type: 'memory' }
   | { type: 'stop' }
-  /** Start the V8 CPU profiler (node:inspector) in the system's process. */
+  /** Start the V8 CPU profiler (node:inspector) in the child's process. */
   | { type: 'profile-start' }
   /** Stop it and write the .cpuprofile into `dir`; answered with { type: 'profile', file }. */
   | { type: 'profile-stop'; dir: string };

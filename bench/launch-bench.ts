@@ -5,19 +5,22 @@
  *      GET simulator /auth (RS256-signed id_token) → form_post POST /lti → GET /lti/?ltik=… (panel),
  * both at the same fixed concurrency for the same duration, after a warm-up that is not counted.
  * Servers run in child processes, the load generator here, so client CPU does not hide in the
- * servers' numbers. Figures are reported as ratios to the baseline (project standard: speed goes in
+ * servers' numbers. By default the LMS simulator runs in its own child process and the tool in
+ * another with DEMO off (the LMS is another server in production); BENCH_SIMULATOR=inprocess runs
+ * tool + simulator + SENCE emulator in one child, as demo mode does. Figures are reported as ratios to the baseline (project standard: speed goes in
  * benchmarks, never in timed tests). Exit code 1 when more than 0.5 % of the launches failed.
  *
  * Environment: BENCH_CONCURRENCY (20), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
- * BENCH_LEARNERS (2000), BENCH_CPU_PROF=<dir> (write a V8 CPU profile of the system's process during
+ * BENCH_LEARNERS (2000), BENCH_CPU_PROF=<dir> (write a V8 CPU profile of the tool's process, and of the simulator's, during
  * warm-up + measured launches there; summarise it with `node dist/bench/profile-summary.js <file>`),
- * BENCH_SKIP_BARE=1 (launches only, no baseline: for profiling sessions).
+ * BENCH_SKIP_BARE=1 (launches only, no baseline: for profiling sessions), BENCH_SIMULATOR
+ * (process | inprocess, see above).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import type { ChildMessage, MemorySample, ParentMessage } from './ipc';
+import { freePort, simulatorMode, type ChildMessage, type MemorySample, type ParentMessage } from './ipc';
 import { BenchBrowser, keepAliveAgent, locationOf, parsePostForm } from './launch-client';
 import type http from 'node:http';
 
@@ -40,6 +43,7 @@ const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2, 0);
 const LEARNERS = intEnv('BENCH_LEARNERS', 2000, 1);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF?.trim() || null;
 const SKIP_BARE = process.env.BENCH_SKIP_BARE === '1';
+const SIMULATOR_MODE = simulatorMode();
 
 // ------------------------------------------------------------------ child processes
 
@@ -137,6 +141,65 @@ async function measureBare(): Promise<{ reqPerSec: number; p50: number; p99: num
   } finally {
     await bare.stop();
   }
+}
+
+// ------------------------------------------------------------------ servers
+
+interface Servers {
+  ready: Promise<{ tool: Child; simulator: Child | null; logins: Ready['logins'] }>;
+  /** Stops every child that was started, in parallel. */
+  stop(): Promise<void>;
+}
+
+/**
+ * BENCH_SIMULATOR=process: picks the tool's and the simulator's ports here (so each knows the
+ * other's URLs before it starts), starts the simulator, then the tool (DEMO off) with the
+ * simulator's platform registration. BENCH_SIMULATOR=inprocess: one child runs the demo system.
+ * --expose-gc: the memory probes report the heap retained after a full GC (leak check).
+ */
+function startServers(): Servers {
+  const children: Child[] = [];
+  const start = (name: string, script: string, env: Record<string, string>) => {
+    const c = Child.start(name, script, ['--expose-gc'], { BENCH_LEARNERS: String(LEARNERS), BENCH_SIMULATOR: SIMULATOR_MODE, ...env });
+    children.push(c);
+    return c;
+  };
+  const ready = (async () => {
+    if (SIMULATOR_MODE === 'inprocess') {
+      const system = start('system', 'server-process.js', {});
+      const r = await system.next('ready', 120_000);
+      return { tool: system, simulator: null, logins: r.logins };
+    }
+    // Both sockets are open at once while the ports are picked, so the two ports differ.
+    const [toolPort, lmsPort] = await Promise.all([freePort(), freePort()]);
+    const simulator = start('lms-simulator', 'simulator-process.js', { BENCH_TOOL_PORT: String(toolPort), BENCH_LMS_PORT: String(lmsPort) });
+    const sim = await simulator.next('ready', 120_000);
+    if (!sim.platform) throw new Error('lms-simulator: no platform registration in "ready"');
+    const tool = start('tool', 'server-process.js', { BENCH_TOOL_PORT: String(toolPort), BENCH_PLATFORM: JSON.stringify(sim.platform) });
+    const t = await tool.next('ready', 120_000);
+    const expectedLogin = `${t.url}/lti/login`;
+    if (sim.logins.some((l) => l.loginUrl !== expectedLogin)) {
+      throw new Error(`the simulator's login URL ${sim.logins[0]?.loginUrl} is not the tool's ${expectedLogin}`);
+    }
+    return { tool, simulator, logins: sim.logins };
+  })();
+  return {
+    ready,
+    stop: async () => {
+      await Promise.all(children.map((c) => c.stop()));
+    },
+  };
+}
+
+interface ProcessFigures {
+  tool: MemorySample;
+  simulator: MemorySample | null;
+  toolStats?: Record<string, number>;
+}
+
+async function probeAll(tool: Child, simulator: Child | null): Promise<ProcessFigures> {
+  const [t, sim] = await Promise.all([tool.memory(), simulator?.memory()]);
+  return { tool: t.memory, simulator: sim?.memory ?? null, toolStats: t.stats };
 }
 
 // ------------------------------------------------------------------ launches
@@ -260,39 +323,39 @@ async function main(): Promise<void> {
     console.log(`bare Express "hello": ${fmt(bare.reqPerSec)} req/s (autocannon), p50 ${bare.p50} ms, p99 ${bare.p99} ms${bare.errors ? `, ${bare.errors} errors` : ''}`);
   }
 
-  // --expose-gc: the memory probes report the heap retained after a full GC (leak check).
-  const system = Child.start('system', 'server-process.js', ['--expose-gc'], { BENCH_LEARNERS: String(LEARNERS) });
+  const servers = await startServers();
   let result: LaunchResult;
-  let before: MemorySample;
-  let after: MemorySample;
-  let serverCpuMs: number;
-  let serverMainCpuMs: number;
+  let before: ProcessFigures;
+  let after: ProcessFigures;
   let stats: Record<string, number> | undefined;
   let clientCpu: NodeJS.CpuUsage;
   try {
-    const ready = await system.next('ready', 120_000);
-    before = (await system.memory()).memory;
+    const { tool, simulator, logins } = await servers.ready;
+    before = await probeAll(tool, simulator);
+    const profiled = [tool, ...(simulator ? [simulator] : [])];
     if (CPU_PROF_DIR) {
-      const profiling = system.next('profiling');
-      system.send({ type: 'profile-start' });
-      await profiling;
+      await Promise.all(
+        profiled.map((c) => {
+          const profiling = c.next('profiling');
+          c.send({ type: 'profile-start' });
+          return profiling;
+        }),
+      );
     }
     const clientCpu0 = process.cpuUsage();
-    result = await driveLaunches(ready.logins);
+    result = await driveLaunches(logins);
     clientCpu = process.cpuUsage(clientCpu0);
     if (CPU_PROF_DIR) {
-      const written = system.next('profile');
-      system.send({ type: 'profile-stop', dir: path.resolve(CPU_PROF_DIR) });
-      console.log(`CPU profile of the system's process: ${(await written).file}`);
+      for (const c of profiled) {
+        const written = c.next('profile');
+        c.send({ type: 'profile-stop', dir: path.resolve(CPU_PROF_DIR) });
+        console.log(`CPU profile of the ${c.name} process: ${(await written).file}`);
+      }
     }
-    const probe = await system.memory();
-    after = probe.memory;
-    stats = probe.stats;
-    // CPU of the system's process over warm-up + measured window (its start-up excluded).
-    serverCpuMs = after.cpuMs - before.cpuMs;
-    serverMainCpuMs = after.mainThreadCpuMs - before.mainThreadCpuMs;
+    after = await probeAll(tool, simulator);
+    stats = after.toolStats;
   } finally {
-    await system.stop();
+    await servers.stop();
   }
   const totalMs = (WARMUP_SECONDS + SECONDS) * 1000;
 
@@ -308,8 +371,24 @@ async function main(): Promise<void> {
   const reqPerSec = launchesPerSec * 4;
   const errorRatio = result.attempted === 0 ? 1 : result.errors / result.attempted;
   const targetMet = launchesPerSec >= TARGET_LAUNCHES_PER_SECOND && p99 < TARGET_P99_MS;
+  // CPU of each server process over warm-up + measured window (its start-up excluded).
+  const toolCpuMs = after.tool.cpuMs - before.tool.cpuMs;
+  const toolMainCpuMs = after.tool.mainThreadCpuMs - before.tool.mainThreadCpuMs;
+  const simB = before.simulator;
+  const simA = after.simulator;
+  const simCpuMs = simA && simB ? simA.cpuMs - simB.cpuMs : NaN;
+  const simMainCpuMs = simA && simB ? simA.mainThreadCpuMs - simB.mainThreadCpuMs : NaN;
+  const separate = SIMULATOR_MODE === 'process';
+  // In-process mode the "tool" process is the whole demo system (tool + simulator + SENCE emulator):
+  // same labels as before the split, so old figures compare.
+  const tp = separate ? 'tool process' : 'system process';
+  const tl = separate ? 'tool' : 'system';
 
   const rows: Array<[string, string]> = [
+    [
+      'process layout (BENCH_SIMULATOR)',
+      separate ? 'process: tool | LMS simulator, 2 child processes' : 'inprocess: tool + LMS simulator + SENCE emulator, 1 child',
+    ],
     ['full launches / s', fmt(launchesPerSec, 1)],
     ['launch latency p50 (ms)', fmt(p50, 1)],
     ['launch latency p99 (ms)', fmt(p99, 1)],
@@ -323,11 +402,26 @@ async function main(): Promise<void> {
     ['bare Express "hello" req/s (autocannon)', bare ? fmt(bare.reqPerSec) : 'skipped'],
     ['ratio launches/s ÷ bare req/s', bare ? fmt(launchesPerSec / bare.reqPerSec, 3) : 'n/a'],
     ['ratio launch req/s ÷ bare req/s', bare ? fmt(reqPerSec / bare.reqPerSec, 3) : 'n/a'],
-    ['system process RSS before → after (MB)', `${fmt(before.rssMb, 1)} → ${fmt(after.rssMb, 1)}`],
-    ['system heap used before → after (MB)', `${fmt(before.heapUsedMb, 1)} → ${fmt(after.heapUsedMb, 1)} (after full GC: ${fmt(before.retainedHeapMb, 1)} → ${fmt(after.retainedHeapMb, 1)})`],
-    ['system process CPU (% of one core)', fmt((serverCpuMs / totalMs) * 100)],
-    ['system CPU per launch, all threads (ms)', fmt(serverCpuMs / allLaunches, 2)],
-    ['system main-thread CPU per launch (ms)', fmt(serverMainCpuMs / allLaunches, 2)],
+    [`${tp} RSS before → after (MB)`, `${fmt(before.tool.rssMb, 1)} → ${fmt(after.tool.rssMb, 1)}`],
+    [
+      `${tp} heap used before → after (MB)`,
+      `${fmt(before.tool.heapUsedMb, 1)} → ${fmt(after.tool.heapUsedMb, 1)} (after full GC: ${fmt(before.tool.retainedHeapMb, 1)} → ${fmt(after.tool.retainedHeapMb, 1)})`,
+    ],
+    [`${tp} CPU (% of one core)`, fmt((toolCpuMs / totalMs) * 100)],
+    [`${tl} CPU per launch, all threads (ms)`, fmt(toolCpuMs / allLaunches, 2)],
+    [`${tl} main-thread CPU per launch (ms)`, fmt(toolMainCpuMs / allLaunches, 2)],
+    ...(simA && simB
+      ? ([
+          ['simulator process RSS before → after (MB)', `${fmt(simB.rssMb, 1)} → ${fmt(simA.rssMb, 1)}`],
+          [
+            'simulator heap used before → after (MB)',
+            `${fmt(simB.heapUsedMb, 1)} → ${fmt(simA.heapUsedMb, 1)} (after full GC: ${fmt(simB.retainedHeapMb, 1)} → ${fmt(simA.retainedHeapMb, 1)})`,
+          ],
+          ['simulator process CPU (% of one core)', fmt((simCpuMs / totalMs) * 100)],
+          ['simulator CPU per launch, all threads / main thread (ms)', `${fmt(simCpuMs / allLaunches, 2)} / ${fmt(simMainCpuMs / allLaunches, 2)}`],
+          ['tool + simulator CPU per launch, all threads (ms)', fmt((toolCpuMs + simCpuMs) / allLaunches, 2)],
+        ] as Array<[string, string]>)
+      : []),
     ['machine load average (1 min) at start', fmt(loadAtStart, 2)],
     ['load generator CPU (% of one core)', fmt(((clientCpu.user + clientCpu.system) / 1000 / totalMs) * 100)],
     ['platform JWKS fetches by the tool', stats?.jwksFetches === undefined ? 'n/a' : fmt(stats.jwksFetches)],

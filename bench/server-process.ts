@@ -1,55 +1,55 @@
 /**
- * Child process of the launch benchmark: the whole system as `npm start` runs it in demo mode (tool
- * on the embedded SQLite store + LMS simulator + SENCE emulator), on free ports and a temp file,
- * with BENCH_LEARNERS extra simulated learners. Reports its URLs and each learner's login-initiation
- * fields over IPC, answers memory probes, profiles itself on request (node:inspector, so the
- * profile covers the launches only, not start-up), and exits cleanly on 'stop'.
+ * Child process of the launch benchmark that runs the tool on the embedded SQLite store (fresh temp
+ * file, WAL), on a free port, logs dropped, EJS `view cache` on (as with NODE_ENV=production).
+ *
+ * BENCH_SIMULATOR=process (default): the tool alone, `startSystem` with DEMO off (no LMS simulator,
+ * no SENCE emulator), on BENCH_TOOL_PORT, and the platform of the simulator's own child process
+ * (BENCH_PLATFORM, JSON) registered with `lti.registerPlatform`, as an admin registers a real LMS.
+ * The demo OTEC and course settings are seeded for that platform, as demo mode does.
+ *
+ * BENCH_SIMULATOR=inprocess: the whole system as `npm start` runs it in demo mode (tool + LMS
+ * simulator + SENCE emulator in this process), with BENCH_LEARNERS extra simulated learners; it then
+ * also reports each learner's login-initiation fields.
+ *
+ * Answers memory probes, profiles itself on request and exits cleanly on 'stop' (child-common.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startSystem, type RunningSystem } from '../src/system';
 import { silentLogger } from '../src/web/logger';
-import { computeCheckDigit } from '../src/domain/rut';
-import { DEMO_USERS, type SimUser } from '../src/simulators/lms';
-import { freePort, memorySample, send, type ParentMessage } from './ipc';
+import { seedDemo } from '../src/demo-seed';
+import { DEMO_USERS, type LmsSimulator, type RegisteredPlatform } from '../src/simulators/lms';
+import { freePort, memorySample, send, simulatorMode } from './ipc';
+import { benchLearners, learnerCount } from './learners';
+import { failStartup, serveParent } from './child-common';
 
-/** 12345678 → "12.345.678" */
-function dotted(body: string): string {
-  return body.replace(/\B(?=(\d{3})+(?!\d))/g, '.');
+async function startToolOnly(dir: string): Promise<RunningSystem> {
+  const port = Number(process.env.BENCH_TOOL_PORT);
+  const platformJson = process.env.BENCH_PLATFORM;
+  if (!Number.isInteger(port) || port <= 0 || !platformJson) throw new Error('BENCH_TOOL_PORT and BENCH_PLATFORM are required with BENCH_SIMULATOR=process');
+  const platform = JSON.parse(platformJson) as RegisteredPlatform;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SQLITE_FILE: path.join(dir, 'bench.sqlite'),
+    DEMO: 'false',
+  });
+  const sys = await startSystem(config, { logger: silentLogger });
+  if (sys.lms || sys.sence) throw new Error('DEMO=false started a simulator');
+  await sys.lti.registerPlatform(platform);
+  // The demo course's settings (OTEC, SENCE codes, required hours) for the simulator's course, so
+  // the panel is the same as in demo mode. seedDemo reads only the issuer and the client id.
+  const lms: Pick<LmsSimulator, 'issuer' | 'clientId'> = { issuer: platform.url, clientId: platform.clientId };
+  await seedDemo({ stores: sys.stores, config, lms: lms as LmsSimulator, now: new Date() });
+  return sys;
 }
 
-/**
- * `count` learners with valid RUNs (mod-11 check digit), the way a real course spreads them:
- * two thirds send the RUN in the custom parameter `rut` (dotted), one third only as Moodle's
- * idnumber (lis.person_sourcedid, plain).
- */
-export function benchLearners(count: number): SimUser[] {
-  const users: SimUser[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const body = String(10_000_000 + i * 7_919);
-    const run = `${body}-${computeCheckDigit(body)}`;
-    const viaCustom = i % 3 !== 2;
-    users.push({
-      id: `alumno-${String(i).padStart(5, '0')}`,
-      name: `Alumno ${i} Prueba`,
-      givenName: `Alumno ${i}`,
-      familyName: 'Prueba',
-      email: `alumno${i}@example.com`,
-      role: 'learner',
-      customRut: viaCustom ? `${dotted(body)}-${run.slice(-1)}` : null,
-      sourcedId: viaCustom ? '' : run,
-    });
-  }
-  return users;
-}
-
-async function main(): Promise<void> {
-  const learners = benchLearners(Number(process.env.BENCH_LEARNERS ?? 2000));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'asistencia-sence-bench-'));
-  const [port, lmsPort, sencePort] = [await freePort(), await freePort(), await freePort()];
+async function startWholeSystem(dir: string): Promise<{ sys: RunningSystem; lms: LmsSimulator; logins: Array<{ userId: string; loginUrl: string; fields: Record<string, string> }> }> {
+  const learners = benchLearners(learnerCount());
+  const [port, lmsPort, sencePort] = await Promise.all([freePort(), freePort(), freePort()]);
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: String(port),
@@ -59,69 +59,38 @@ async function main(): Promise<void> {
     SQLITE_FILE: path.join(dir, 'bench.sqlite'),
     DEMO: 'true',
   });
-  const sys: RunningSystem = await startSystem(config, { logger: silentLogger, lms: { users: [...DEMO_USERS, ...learners] } });
-  // As in production (NODE_ENV=production turns it on): compiled EJS templates are reused.
-  sys.app.set('view cache', true);
+  const sys = await startSystem(config, { logger: silentLogger, lms: { users: [...DEMO_USERS, ...learners] } });
   const lms = sys.lms;
   if (!lms) throw new Error('demo mode did not start the LMS simulator');
-
   const logins = learners.map((u) => ({ userId: u.id, loginUrl: `${sys.url}/lti/login`, fields: lms.loginInitiation(u.id) }));
-  send({ type: 'ready', url: sys.url, lmsUrl: lms.url, logins, memory: memorySample() });
-
-  let profiler: Session | null = null;
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => profiler?.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
-
-  process.on('message', (m: ParentMessage) => {
-    if (m.type === 'profile-start') {
-      profiler = new Session();
-      profiler.connect();
-      void post('Profiler.enable')
-        .then(() => post('Profiler.setSamplingInterval', { interval: 500 }))
-        .then(() => post('Profiler.start'))
-        .then(() => send({ type: 'profiling' }))
-        .catch((err: unknown) => send({ type: 'failed', error: String(err) }));
-    } else if (m.type === 'profile-stop') {
-      void post('Profiler.stop')
-        .then((result) => {
-          mkdirSync(m.dir, { recursive: true });
-          const file = path.join(m.dir, `launch-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
-          writeFileSync(file, JSON.stringify((result as { profile: unknown }).profile));
-          profiler?.disconnect();
-          profiler = null;
-          send({ type: 'profile', file });
-        })
-        .catch((err: unknown) => send({ type: 'failed', error: String(err) }));
-    } else if (m.type === 'memory') {
-      send({ type: 'memory', memory: memorySample(), stats: { jwksFetches: sys.lti.keyCache.fetches } });
-    } else if (m.type === 'stop') {
-      void shutdown();
-    }
-  });
-
-  let closing: Promise<void> | null = null;
-  /** Closes the servers and the store, removes the temp directory, exits. Once. */
-  function shutdown(): Promise<void> {
-    closing ??= sys
-      .close()
-      .then(() => {
-        rmSync(dir, { recursive: true, force: true });
-        send({ type: 'stopped' });
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        send({ type: 'failed', error: (err as Error).stack ?? String(err) });
-        process.exit(1);
-      });
-    return closing;
-  }
-  // The parent died or the run was interrupted: do not linger, do not leave the temp file behind.
-  process.on('disconnect', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
+  return { sys, lms, logins };
 }
 
-main().catch((err: unknown) => {
-  send({ type: 'failed', error: (err as Error).stack ?? String(err) });
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const mode = simulatorMode();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'asistencia-sence-bench-'));
+  let sys: RunningSystem;
+  try {
+    if (mode === 'process') {
+      sys = await startToolOnly(dir);
+      send({ type: 'ready', url: sys.url, lmsUrl: null, logins: [], memory: memorySample() });
+    } else {
+      const whole = await startWholeSystem(dir);
+      sys = whole.sys;
+      send({ type: 'ready', url: sys.url, lmsUrl: whole.lms.url, logins: whole.logins, memory: memorySample() });
+    }
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  // As in production (NODE_ENV=production turns it on): compiled EJS templates are reused.
+  sys.app.set('view cache', true);
+
+  serveParent({
+    profilePrefix: 'launch',
+    stats: () => ({ jwksFetches: sys.lti.keyCache.fetches }),
+    close: () => sys.close().then(() => rmSync(dir, { recursive: true, force: true })),
+  });
+}
+
+main().catch(failStartup);

@@ -1,0 +1,78 @@
+/**
+ * What every server child of the launch benchmark does besides serving: answers memory probes,
+ * profiles itself on request (node:inspector, so the profile covers the launches only, not
+ * start-up), and on 'stop' (or when the parent disappears, or on SIGINT/SIGTERM) closes its servers
+ * once, cleans up and exits.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import path from 'node:path';
+import { memorySample, send, type ParentMessage } from './ipc';
+
+export interface ChildHooks {
+  /** Prefix of the .cpuprofile file names ("launch" for the tool's process, "simulator"…). */
+  profilePrefix: string;
+  /** Extra counters sent with each memory probe. */
+  stats?: () => Record<string, number>;
+  /** Closes servers and stores, removes temp files. */
+  close: () => Promise<void>;
+}
+
+export function serveParent(hooks: ChildHooks): void {
+  let profiler: Session | null = null;
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => profiler?.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
+
+  process.on('message', (m: ParentMessage) => {
+    if (m.type === 'profile-start') {
+      profiler = new Session();
+      profiler.connect();
+      void post('Profiler.enable')
+        .then(() => post('Profiler.setSamplingInterval', { interval: 500 }))
+        .then(() => post('Profiler.start'))
+        .then(() => send({ type: 'profiling' }))
+        .catch((err: unknown) => send({ type: 'failed', error: String(err) }));
+    } else if (m.type === 'profile-stop') {
+      void post('Profiler.stop')
+        .then((result) => {
+          mkdirSync(m.dir, { recursive: true });
+          const file = path.join(m.dir, `${hooks.profilePrefix}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+          writeFileSync(file, JSON.stringify((result as { profile: unknown }).profile));
+          profiler?.disconnect();
+          profiler = null;
+          send({ type: 'profile', file });
+        })
+        .catch((err: unknown) => send({ type: 'failed', error: String(err) }));
+    } else if (m.type === 'memory') {
+      send({ type: 'memory', memory: memorySample(), ...(hooks.stats ? { stats: hooks.stats() } : {}) });
+    } else if (m.type === 'stop') {
+      void shutdown();
+    }
+  });
+
+  let closing: Promise<void> | null = null;
+  /** Closes the servers (and the store), exits. Once. */
+  function shutdown(): Promise<void> {
+    closing ??= hooks
+      .close()
+      .then(() => {
+        send({ type: 'stopped' });
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        send({ type: 'failed', error: (err as Error).stack ?? String(err) });
+        process.exit(1);
+      });
+    return closing;
+  }
+  // The parent died or the run was interrupted: do not linger, do not leave temp files behind.
+  process.on('disconnect', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
+/** Reports a start-up failure to the parent and exits. */
+export function failStartup(err: unknown): never {
+  send({ type: 'failed', error: (err as Error).stack ?? String(err) });
+  process.exit(1);
+}
