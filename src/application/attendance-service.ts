@@ -3,7 +3,7 @@
  * is due, and say what the learner's panel shows. Talks only to ports (stores) and pure domain
  * code; the web layer translates HTTP to these calls and back.
  */
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError, type ErrorCode } from '../errors';
 import type {
   AttendanceSession,
@@ -33,7 +33,7 @@ import { describeSenceError, type SenceErrorDescription } from '../domain/sence-
 import { formatAccredited, progressPercent } from '../domain/time-format';
 import { openSecret } from '../domain/token-crypto';
 import { buildCloseForm, buildStartForm, type AutoPostForm } from '../sence/rce-form';
-import { hashCallbackToken, tokenMatches } from '../sence/callback-token';
+import { deriveCallbackToken, deriveWindowKey, hashCallbackToken, tokenMatches } from '../sence/callback-token';
 import { parseCallbackBody, verifyCallback } from '../sence/verify-callback';
 
 export interface AttendanceConfig {
@@ -294,7 +294,7 @@ export class AttendanceService {
   }
 
   windowKey(sessionId: string): string {
-    return createHmac('sha256', this.config.tokenKey).update(`window:${sessionId}`).digest('base64url').slice(0, 22);
+    return deriveWindowKey(this.config.tokenKey, sessionId);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -365,7 +365,7 @@ export class AttendanceService {
     return stored;
   }
 
-  /** The unused attempt of this phase, or a new one. Tokens are derived (HMAC), so a reused attempt renders the same form. */
+  /** The unused attempt of this phase, or a new one (its token is derived: a reused attempt renders the same form). */
   private async attemptFor(session: AttendanceSession, phase: AttemptPhase, now: Date, info: RequestInfo): Promise<CallbackAttempt> {
     const existing = await this.stores.attendance.findOpenAttempt(session.id, phase, now);
     if (existing) return existing;
@@ -374,7 +374,7 @@ export class AttendanceService {
       id,
       sessionId: session.id,
       phase,
-      tokenHash: hashCallbackToken(this.callbackToken(id)),
+      tokenHash: hashCallbackToken(deriveCallbackToken(this.config.tokenKey, id)),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.attemptTtlMinutes * 60_000),
       usedAt: null,
@@ -393,12 +393,8 @@ export class AttendanceService {
     return attempt;
   }
 
-  private callbackToken(attemptId: string): string {
-    return createHmac('sha256', this.config.tokenKey).update(`callback:${attemptId}`).digest('base64url').slice(0, 22);
-  }
-
   private callbackUrls(attempt: CallbackAttempt): { retoma: string; error: string } {
-    const suffix = `${attempt.id}.${this.callbackToken(attempt.id)}`;
+    const suffix = `${attempt.id}.${deriveCallbackToken(this.config.tokenKey, attempt.id)}`;
     return {
       retoma: `${this.config.publicUrl}${CALLBACK_PATHS.retoma}${suffix}`,
       error: `${this.config.publicUrl}${CALLBACK_PATHS.error}${suffix}`,

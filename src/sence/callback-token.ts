@@ -1,19 +1,30 @@
 /**
- * One-time tokens carried in UrlRetoma/UrlError. SENCE callbacks are not signed and arrive
- * without the LMS cookie (REFERENCE §3), so the token is what ties a callback to its attempt.
- * Only the SHA-256 of the token is stored.
+ * One-time tokens carried in UrlRetoma/UrlError, and the key of the SENCE window's buttons. SENCE
+ * callbacks are not signed and arrive without the LMS cookie (REFERENCE §3), so the token is what
+ * ties a callback to its attempt. Tokens are derived, HMAC(secret, attempt id), so a reused attempt
+ * (double click) renders the same form; only their SHA-256 is stored, and the secret never is.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-const TOKEN_BYTES = 24; // 32 base64url characters: keeps the callback URL under 100 characters.
+/** 22 base64url characters (128 bits): keeps the callback URL within SENCE's 100 characters. */
+const TOKEN_LENGTH = 22;
+
+function derive(secret: Buffer, purpose: string, id: string): string {
+  return createHmac('sha256', secret).update(`${purpose}:${id}`).digest('base64url').slice(0, TOKEN_LENGTH);
+}
+
+/** The callback token of one attempt (start or close). */
+export function deriveCallbackToken(secret: Buffer, attemptId: string): string {
+  return derive(secret, 'callback', attemptId);
+}
+
+/** The key the SENCE window's "Cerrar Sesión Sence" / "Volver a intentar" buttons post for a session. */
+export function deriveWindowKey(secret: Buffer, sessionId: string): string {
+  return derive(secret, 'window', sessionId);
+}
 
 export function hashCallbackToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-export function newCallbackToken(): { token: string; hash: string } {
-  const token = randomBytes(TOKEN_BYTES).toString('base64url');
-  return { token, hash: hashCallbackToken(token) };
 }
 
 /** Constant-time comparison of the presented token's hash with the stored hash. */

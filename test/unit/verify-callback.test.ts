@@ -1,6 +1,6 @@
 import { applyStartSuccess, newSession, requestClose } from '../../src/domain/attendance-rules';
 import type { AttendanceSession, CallbackAttempt } from '../../src/domain/types';
-import { hashCallbackToken, newCallbackToken, tokenMatches } from '../../src/sence/callback-token';
+import { deriveCallbackToken, deriveWindowKey, hashCallbackToken, tokenMatches } from '../../src/sence/callback-token';
 import {
   CALLBACK_FIELDS,
   VERIFY_STEPS,
@@ -196,19 +196,26 @@ describe('verifyCallback', () => {
 });
 
 describe('callback tokens', () => {
-  it('are 32 base64url characters with a sha256 hex hash', () => {
-    const { token, hash } = newCallbackToken();
-    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(hashCallbackToken(token)).toBe(hash);
+  const secret = Buffer.alloc(32, 7);
+  const otherSecret = Buffer.alloc(32, 8);
+
+  it('are 22 base64url characters (fits the 100-character URL) with a sha256 hex hash', () => {
+    const token = deriveCallbackToken(secret, 'abcdefghijkl');
+    expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(hashCallbackToken(token)).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('are different every time', () => {
-    expect(newCallbackToken().token).not.toBe(newCallbackToken().token);
+  it('are the same for the same attempt (a double click renders the same form) and differ otherwise', () => {
+    expect(deriveCallbackToken(secret, 'attempt-1')).toBe(deriveCallbackToken(secret, 'attempt-1'));
+    expect(deriveCallbackToken(secret, 'attempt-1')).not.toBe(deriveCallbackToken(secret, 'attempt-2'));
+    expect(deriveCallbackToken(otherSecret, 'attempt-1')).not.toBe(deriveCallbackToken(secret, 'attempt-1'));
+    // A window key for a session is not a callback token for an attempt with the same id.
+    expect(deriveWindowKey(secret, 'x')).not.toBe(deriveCallbackToken(secret, 'x'));
   });
 
   it('match only the token they were made from', () => {
-    const { token, hash } = newCallbackToken();
+    const token = deriveCallbackToken(secret, 'attempt-1');
+    const hash = hashCallbackToken(token);
     expect(tokenMatches(token, hash)).toBe(true);
     expect(tokenMatches(`${token}x`, hash)).toBe(false);
     expect(tokenMatches('', hash)).toBe(false);
