@@ -179,11 +179,14 @@ export class AttendanceService {
         throw new AppError('sence-session-already-open', 409, 'Ya tienes una sesión SENCE abierta. Ciérrala antes de abrir otra.');
       }
     }
+    // A reused session keeps the OTEC it was started with (the form must match its sent fields).
+    const sessionOtec = session.otecId === otec.id ? otec : await this.stores.otecs.get(session.otecId);
+    if (!sessionOtec) throw new AppError('otec-not-found', 409, 'La configuración SENCE del curso cambió. Vuelve a intentarlo en unos minutos.');
     const attempt = await this.attemptFor(session, 'start', now, info);
     const urls = this.callbackUrls(attempt);
     const form = buildStartForm({
       baseUrl: this.config.senceBaseUrls[session.environment],
-      token: openSecret(otec.tokenSealed, this.config.tokenKey),
+      token: openSecret(sessionOtec.tokenSealed, this.config.tokenKey),
       session,
       urlRetoma: urls.retoma,
       urlError: urls.error,
