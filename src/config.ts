@@ -3,6 +3,7 @@
  * Development defaults (keys, demo mode) are announced loudly and refused when NODE_ENV=production.
  */
 import { AppError } from './errors';
+import { CALLBACK_PATH_MAX_LENGTH, SENCE_URL_MAX_LENGTH } from './domain/course-settings';
 
 export type NodeEnv = 'production' | 'development' | 'test';
 
@@ -99,9 +100,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = (env.HOST ?? '').trim() || '0.0.0.0';
   const publicUrl = url(env, 'PUBLIC_URL', `http://localhost:${port}`);
-  // Callback URLs are PUBLIC_URL + '/cb/ok/' + 12-char attempt id + '.' + 22-char token (42 chars).
-  if (publicUrl.length > 58) {
-    fail('PUBLIC_URL', `must be at most 58 characters (got ${publicUrl.length}): SENCE limits UrlRetoma/UrlError to 100 characters and the callback path adds 42`);
+  // Callback URLs are PUBLIC_URL + '/cb/ok/' + 12-char attempt id + '.' + 22-char token.
+  const maxPublicUrl = SENCE_URL_MAX_LENGTH - CALLBACK_PATH_MAX_LENGTH;
+  if (publicUrl.length > maxPublicUrl) {
+    fail('PUBLIC_URL', `must be at most ${maxPublicUrl} characters (got ${publicUrl.length}): SENCE limits UrlRetoma/UrlError to ${SENCE_URL_MAX_LENGTH} characters and the callback path adds ${CALLBACK_PATH_MAX_LENGTH}`);
   }
 
   let ltiKey = (env.LTI_KEY ?? '').trim();

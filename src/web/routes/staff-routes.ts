@@ -8,12 +8,11 @@ import { AppError } from '../../errors';
 import type { Config } from '../../config';
 import type { Stores } from '../../store/ports';
 import type { AttendanceSession, Course, LearnerKey, Otec } from '../../domain/types';
-import { validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
+import { CALLBACK_PATH_MAX_LENGTH, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
 import { sealSecret, secretHint } from '../../domain/token-crypto';
 import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
 import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
 import { describeSenceError } from '../../domain/sence-error-catalogue';
-import { CALLBACK_PATHS } from '../../application/attendance-service';
 import { launchIdentity, ltikOf, requestInfo } from '../launch-context';
 
 export interface StaffDeps {
@@ -57,7 +56,7 @@ export function staffRoutes(deps: StaffDeps): Router {
       otecErrors: {},
       otecValues: {},
       saved: null,
-      callbackUrlLength: config.publicUrl.length + CALLBACK_PATHS.retoma.length + 35,
+      callbackUrlLength: config.publicUrl.length + CALLBACK_PATH_MAX_LENGTH,
       ...extra,
     });
   };
