@@ -5,6 +5,11 @@
   if (!panel) return;
   var statusUrl = panel.getAttribute('data-status-url');
   var stateKey = panel.getAttribute('data-state-key');
+  // The session travels in a header, never in the URL, and no cookie is needed (the panel lives in
+  // the LMS's cross-site iframe, where browsers block third-party cookies).
+  var ltik = panel.getAttribute('data-ltik');
+  var course = panel.getAttribute('data-course');
+  var stopped = false;
   var clock = document.getElementById('clock');
   var clockValue = document.getElementById('clock-value');
   var base = clock ? Number(clock.getAttribute('data-elapsed')) : 0;
@@ -31,12 +36,31 @@
     var a = s.active;
     return [a ? a.state : 'none', s.sessionCount, s.accreditedSeconds, s.configured].join('|');
   }
+  function reload() {
+    // A POST with the ltik in its body: the launch page itself cannot be reloaded (its id_token is used).
+    var form = document.getElementById('reload-form');
+    if (form) form.submit();
+  }
+  function expired() {
+    stopped = true;
+    var note = document.getElementById('session-expired');
+    if (note) note.hidden = false;
+    var buttons = document.querySelectorAll('#open-button, #close-button');
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
+  }
   function poll() {
-    fetch(statusUrl, { headers: { accept: 'application/json' }, credentials: 'same-origin' })
-      .then(function (r) { return r.ok ? r.json() : null; })
+    if (stopped) return;
+    fetch(statusUrl, {
+      headers: { accept: 'application/json', authorization: 'Bearer ' + ltik, 'x-asistencia-course': course },
+      credentials: 'omit',
+    })
+      .then(function (r) {
+        if (r.status === 401) { expired(); return null; }
+        return r.ok ? r.json() : null;
+      })
       .then(function (s) {
         if (!s) return;
-        if (keyOf(s) !== stateKey) { window.location.reload(); return; }
+        if (keyOf(s) !== stateKey) { stopped = true; reload(); return; }
         if (s.active && clock) { base = s.active.elapsedSeconds; t0 = performance.now(); tick(); }
       })
       .catch(function () { /* offline for a moment: try again at the next poll */ });

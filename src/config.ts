@@ -28,6 +28,11 @@ export interface Config {
   /** DEMO: run the LMS simulator and SENCE emulator beside the tool (default on, off in production). */
   demo: boolean;
   lmsSimulatorPort: number;
+  /**
+   * LMS_SIMULATOR_PUBLIC_URL: where browsers reach the demo LMS; null = http://127.0.0.1:<its port>,
+   * a different site than the tool's http://localhost:PORT, as a real LMS is.
+   */
+  lmsSimulatorPublicUrl: string | null;
   senceEmulatorPort: number;
   /** Base URLs of SENCE's RCE (…/Registro), per environment. */
   senceBaseUrls: { test: string; production: string };
@@ -37,6 +42,8 @@ export interface Config {
   defaultWarningMinutes: number;
   /** Maximum id_token age in seconds (ltijs tokenMaxAge). */
   tokenMaxAgeSeconds: number;
+  /** LTIK_MAX_AGE_MINUTES: how long the ltik of a launch authenticates (outlives a 3-hour SENCE session). */
+  ltikMaxAgeMinutes: number;
   /** Extra origins allowed to frame the tool (FRAME_ANCESTORS, space separated). */
   frameAncestors: string[];
   /** TRUST_PROXY: number of proxy hops to trust for req.ip / req.secure. */
@@ -137,6 +144,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
   const lmsSimulatorPort = integer(env, 'LMS_SIMULATOR_PORT', 3001, 0, 65535);
   const senceEmulatorPort = integer(env, 'SENCE_EMULATOR_PORT', 3002, 0, 65535);
+  const lmsSimulatorPublicUrl = (env.LMS_SIMULATOR_PUBLIC_URL ?? '').trim() ? url(env, 'LMS_SIMULATOR_PUBLIC_URL', '') : null;
 
   // In demo mode both environments go to the built-in emulator: a demo never reaches SENCE.
   const emulator = `http://localhost:${senceEmulatorPort}`;
@@ -157,12 +165,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     sqliteFile,
     demo,
     lmsSimulatorPort,
+    lmsSimulatorPublicUrl,
     senceEmulatorPort,
     senceBaseUrls: Object.freeze(senceBaseUrls),
     attemptTtlMinutes: integer(env, 'ATTEMPT_TTL_MINUTES', 30, 1, 24 * 60),
     defaultSessionLimitMinutes: integer(env, 'SESSION_LIMIT_MINUTES', 180, 10, 24 * 60),
     defaultWarningMinutes: integer(env, 'SESSION_WARNING_MINUTES', 10, 1, 120),
     tokenMaxAgeSeconds: integer(env, 'LTI_TOKEN_MAX_AGE_SECONDS', 60, 5, 600),
+    // A learner keeps the panel open through a whole SENCE session (at most LIMIT_MAX minutes, 3 h by
+    // default) and closes it at the end: the ltik must still work then, with margin.
+    ltikMaxAgeMinutes: integer(env, 'LTIK_MAX_AGE_MINUTES', 360, 60, 24 * 60),
     frameAncestors: (env.FRAME_ANCESTORS ?? '').split(/\s+/).filter(Boolean),
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
     devDefaults: Object.freeze(devDefaults) as unknown as string[],

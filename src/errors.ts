@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'lti-missing-login-parameters'
   | 'lti-missing-ltik'
   | 'lti-session-expired'
+  | 'lti-state-mismatch'
+  | 'lti-storage-unavailable'
+  | 'lti-course-mismatch'
   | 'lti-unsupported-message'
   | 'lti-keyset-unavailable'
   | 'lti-registration-failed'
@@ -53,6 +56,11 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Extra non-secret details for logs and JSON clients (never tokens). */
   details?: Record<string, unknown>;
+  /**
+   * Where "Abrir en una ventana nueva" goes when the page cannot work inside the LMS frame: the
+   * tool's login initiation again, which relaunches it top-level through the LMS.
+   */
+  relaunchUrl?: string;
 }
 
 export class AppError extends Error {
@@ -60,6 +68,7 @@ export class AppError extends Error {
   readonly status: number;
   readonly staffHint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  readonly relaunchUrl: string | undefined;
   /** 4xx errors are the user's to see; 5xx messages are replaced by a generic text. */
   readonly expose: boolean;
 
@@ -70,6 +79,7 @@ export class AppError extends Error {
     this.status = status;
     this.staffHint = options.staffHint;
     this.details = options.details;
+    this.relaunchUrl = options.relaunchUrl;
     this.expose = status < 500;
   }
 }

@@ -61,8 +61,10 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
 
   let lms: LmsSimulator | null = null;
   let sence: SenceEmulator | null = null;
+  // The demo LMS lives on another site than the tool (127.0.0.1 vs localhost), as a real LMS does:
+  // what a newcomer sees is what browsers do to a cross-site iframe.
   const demoLinks = config.demo
-    ? { lmsUrl: `http://localhost:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
+    ? { lmsUrl: config.lmsSimulatorPublicUrl ?? `http://127.0.0.1:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
     : null;
   const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now });
   const server = await new Promise<Server>((resolve, reject) => {
@@ -77,6 +79,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     lms = await startLmsSimulator({
       ...options.lms,
       port: config.lmsSimulatorPort,
+      ...(config.lmsSimulatorPublicUrl ? { publicUrl: config.lmsSimulatorPublicUrl } : { publicHost: '127.0.0.1' }),
       tool: { loginUrl: urls.login, launchUrl: urls.launch, jwksUrl: urls.keys, deepLinkUrl: urls.launch },
     });
     sence = await startSenceEmulator({ port: config.senceEmulatorPort });

@@ -9,6 +9,8 @@ import path from 'node:path';
 import ejs from 'ejs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import cookieParser from 'cookie-parser';
+import jwt from 'jsonwebtoken';
 import { Provider as lti, type PlatformRegistration } from 'ltijs';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { Config } from '../config';
@@ -18,7 +20,9 @@ import { SqliteLtijsPlugin } from './sqlite-ltijs-plugin';
 import { KeySetCache } from './keyset-cache';
 import { checkLaunch } from './launch-verification';
 import { useParsedLtikKey } from './ltik-key';
+import { ltikExpired, relaunchQuery, stateStorageKey, storageTargetOf } from './platform-storage';
 import { originOf } from '../web/security-headers';
+import { sendView } from '../web/error-handler';
 import { viewsDir } from '../paths';
 
 export type ErrorRenderer = (req: Request, res: Response, error: unknown) => void;
@@ -43,6 +47,8 @@ export interface LtiRuntime {
   provider: typeof lti;
   keyCache: KeySetCache;
   registerPlatform(p: PlatformRegistration): Promise<void>;
+  /** True when a registered, active platform has this issuer and client id. */
+  isActivePlatform(issuer: string, clientId: string): boolean;
   /** Origins of the registered platforms (CSP frame-ancestors / form-action), refreshed periodically. */
   platformOrigins(): string[];
   refreshPlatformOrigins(): Promise<void>;
@@ -91,6 +97,9 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
       dynRegRoute: '/register',
       cors: false,
       devMode: false,
+      // No session cookie: after the launch the ltik alone authenticates (our guard adds its expiry
+      // and binds it to an active platform; docs/architecture.md, "Launch and session without cookies").
+      ltiaas: true,
       tokenMaxAge: config.tokenMaxAgeSeconds,
       // Inside an LMS iframe the cookies are cross-site: SameSite=None needs Secure (HTTPS).
       cookies: config.secureCookies ? { secure: true, sameSite: 'None' } : { secure: false, sameSite: 'Lax' },
@@ -118,7 +127,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     return result;
   }) as typeof lti.getPlatform;
 
-  lti.whitelist('/canvas.json');
+  lti.whitelist('/canvas.json', { route: '/storage-check', method: 'POST' });
 
   lti.onInvalidToken((_req: Request, res: Response, next: NextFunction) => {
     const err = (res.locals as { err?: { details?: { message?: string; description?: string } } }).err;
@@ -171,16 +180,21 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   for (const l of process.listeners('SIGINT')) if (!sigintBefore.has(l)) process.removeListener('SIGINT', l);
 
   let origins: string[] = [];
+  let activePlatforms = new Set<string>();
+  const platformKey = (issuer: string, clientId: string) => `${issuer}\u0000${clientId}`;
   const refreshPlatformOrigins = async () => {
     const platforms = (await lti.getAllPlatforms()) || [];
     const list: string[] = [];
+    const active = new Set<string>();
     for (const p of platforms) {
       const o = originOf(await p.platformUrl());
       const a = originOf(await p.platformAuthEndpoint());
       if (o) list.push(o);
       if (a) list.push(a);
+      if (await p.platformActive()) active.add(platformKey(await p.platformUrl(), await p.platformClientId()));
     }
     origins = [...new Set(list)];
+    activePlatforms = active;
   };
   await refreshPlatformOrigins();
   const originTimer = setInterval(() => void refreshPlatformOrigins().catch(() => undefined), 60_000);
@@ -206,7 +220,12 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     return createPublicKey(auth.key);
   };
 
-  /** OIDC login initiation: remember the nonce ltijs sends to the platform for this state. */
+  /**
+   * OIDC login initiation: remember the nonce ltijs sends to the platform for this state (the
+   * server-side binding every launch needs). When the platform offers LTI Platform Storage
+   * (`lti_storage_target`), answer a page that first puts the state in the platform's storage in
+   * this browser, then goes on to the platform (instead of ltijs's 302).
+   */
   const captureLoginNonce: RequestHandler = (req, res, next) => {
     const originalRedirect = res.redirect.bind(res) as (url: string) => void;
     (res as unknown as { redirect: (...args: unknown[]) => void }).redirect = (...args: unknown[]) => {
@@ -225,22 +244,38 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
         return;
       }
       const params = { ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown>) ?? {}) };
+      const storageTarget = storageTargetOf(params);
+      const relaunch = relaunchQuery(params);
       deps.logins
         .save({
           state,
           nonce,
           issuer: String(params.iss ?? ''),
           clientId: typeof params.client_id === 'string' ? params.client_id : null,
+          storageTarget,
+          relaunchQuery: storageTarget ? relaunch : null,
           expiresAt: new Date(now() + 10 * 60_000),
         })
-        .then(() => originalRedirect(location))
+        .then(() => {
+          if (!storageTarget) {
+            originalRedirect(location);
+            return;
+          }
+          res.status(200).set('Cache-Control', 'no-store');
+          sendView(res, 'platform-storage-login', {
+            title: 'Entrando a Asistencia SENCE',
+            storage: { target: storageTarget, origin: new URL(location).origin, key: stateStorageKey(state), value: state },
+            next: location,
+            relaunchUrl: `${config.publicUrl}/lti/login?${relaunch}`,
+          });
+        })
         .catch((error: unknown) => deps.renderError(req, res, error));
     };
     next();
   };
 
   /** Launch (id_token form_post): our checks first, then ltijs with the resolved key. */
-  const verifyLaunchFirst: RequestHandler = (req, _res, next) => {
+  const verifyLaunchFirst: RequestHandler = (req, res, next) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (req.method !== 'POST' || body.id_token === undefined) return next();
     const state = typeof body.state === 'string' ? body.state : undefined;
@@ -262,8 +297,56 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
           details: { step: result.step, reason: result.reason },
         });
       }
-      launchKeys.run({ issuer: String(result.claims.iss), clientId: result.clientId, key: result.key }, () => next());
+      const issuer = String(result.claims.iss);
+      // ltijs demands its state cookie (`state<state>` = iss). The server-side binding above replaces
+      // it: a cookie that came anyway (first-party window, browsers allowing it) must still match.
+      const cookies = req.signedCookies as Record<string, unknown>;
+      const cookieName = `state${state}`;
+      if (cookieName in cookies && cookies[cookieName] !== issuer) {
+        throw new AppError('lti-state-mismatch', 401, 'El ingreso no corresponde al que inició este navegador. Vuelve a entrar desde tu curso.', {
+          details: { step: 'state-cookie' },
+        });
+      }
+      cookies[cookieName] = issuer;
+      if (login?.storageTarget) {
+        const platform = await originalGetPlatform(issuer, result.clientId);
+        const authEndpoint = platform && !Array.isArray(platform) ? await platform.platformAuthEndpoint() : '';
+        (res.locals as { platformStorage?: unknown }).platformStorage = {
+          target: login.storageTarget,
+          origin: originOf(authEndpoint) ?? '',
+          key: stateStorageKey(state!),
+          state: state!,
+          relaunchQuery: login.relaunchQuery,
+        };
+      }
+      launchKeys.run({ issuer, clientId: result.clientId, key: result.key }, () => next());
     })().catch(next);
+  };
+
+  /**
+   * The ltik of a launch authenticates every later request (no cookie). ltijs signs it without an
+   * expiry and would accept it forever: refuse it past LTIK_MAX_AGE_MINUTES, and once its platform
+   * is removed or deactivated. A bad signature is left to ltijs (its usual 401).
+   */
+  const ltikGuard: RequestHandler = (req, _res, next) => {
+    const ltik = presentedLtik(req);
+    if (!ltik) return next();
+    let claims: { iat?: unknown; platformUrl?: unknown; clientId?: unknown };
+    try {
+      claims = jwt.verify(ltik, config.ltiKey, { algorithms: ['HS256'] }) as typeof claims;
+    } catch {
+      return next();
+    }
+    const nowSeconds = Math.floor(now() / 1000);
+    if (ltikExpired(claims.iat, nowSeconds, config.ltikMaxAgeMinutes)) {
+      return next(new AppError('lti-session-expired', 401, `Tu sesión en la herramienta expiró (dura ${formatHours(config.ltikMaxAgeMinutes)}). Vuelve a abrir la actividad desde tu curso.`, {
+        details: { ltikAgeSeconds: typeof claims.iat === 'number' ? nowSeconds - claims.iat : null },
+      }));
+    }
+    if (!activePlatforms.has(platformKey(String(claims.platformUrl), String(claims.clientId)))) {
+      return next(new AppError('lti-inactive-platform', 401, 'La plataforma de este curso ya no está activa en Asistencia SENCE. Avísale al administrador de tu plataforma.'));
+    }
+    next();
   };
 
   const router = express.Router();
@@ -273,13 +356,18 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
     next();
   });
+  // Cookies parsed once with ltijs's secret (its own cookie-parser then skips): the launch step
+  // reads a state cookie that came and stands in for one that did not.
+  router.use(cookieParser(config.ltiKey));
   router.use(verifyLaunchFirst);
+  router.use(ltikGuard);
 
   return {
     router,
     app: lti.app as unknown as Express,
     provider: lti,
     keyCache,
+    isActivePlatform: (issuer, clientId) => activePlatforms.has(platformKey(issuer, clientId)),
     async registerPlatform(p) {
       await lti.registerPlatform(p);
       if (p.authConfig.method === 'JWK_SET') keyCache.invalidate(p.authConfig.key);
@@ -295,6 +383,22 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
       await lti.close({ silent: true });
     },
   };
+}
+
+/** The ltik as ltijs reads it: `Authorization: Bearer`, then the body's `ltik`, then the query's. */
+function presentedLtik(req: Request): string | null {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) return auth.replace(/^Bearer\s+/i, '').trim() || null;
+  const fromBody = (req.body as Record<string, unknown> | undefined)?.ltik;
+  if (typeof fromBody === 'string' && fromBody !== '') return fromBody;
+  const fromQuery = (req.query as Record<string, unknown>).ltik;
+  return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : null;
+}
+
+function formatHours(minutes: number): string {
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m === 0 ? `${h} horas` : `${h} h ${m} min`;
 }
 
 function launchMessage(code: ErrorCode): string {

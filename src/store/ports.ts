@@ -79,10 +79,24 @@ export interface AuditLog {
 }
 
 /** One login of the OIDC flow: the nonce this tool issued for `state`, consumed once at launch. */
+/** One OIDC login this tool started: what its launch must match. */
+export interface IssuedLoginState {
+  nonce: string;
+  issuer: string;
+  clientId: string | null;
+  /**
+   * LTI Platform Storage: the `lti_storage_target` of a login whose state was put in the platform's
+   * storage (its launch must prove the same browser holds it); null for a login without it.
+   */
+  storageTarget: string | null;
+  /** Query of the login initiation without `lti_storage_target`: relaunches the tool top-level. */
+  relaunchQuery: string | null;
+}
+
 export interface LoginStateStore {
-  save(entry: { state: string; nonce: string; issuer: string; clientId: string | null; expiresAt: Date }): Promise<void>;
+  save(entry: IssuedLoginState & { state: string; expiresAt: Date }): Promise<void>;
   /** Returns and deletes the entry (atomic); null when unknown, used or expired. */
-  consume(state: string, now: Date): Promise<{ nonce: string; issuer: string; clientId: string | null } | null>;
+  consume(state: string, now: Date): Promise<IssuedLoginState | null>;
   /** Removes entries that expired (logins never completed); returns how many. */
   deleteExpired(now: Date): Promise<number>;
 }

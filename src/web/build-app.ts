@@ -14,6 +14,7 @@ import { securityHeaders, originOf } from './security-headers';
 import { errorMiddleware, notFoundMiddleware } from './error-handler';
 import type { Logger } from './logger';
 import { learnerRoutes } from './routes/learner-routes';
+import { bindLtikToCourse } from './launch-context';
 import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
@@ -72,7 +73,8 @@ export function buildApp(deps: AppDeps): Express {
   ltiHost.get('/canvas.json', (_req, res) => {
     res.json(canvasDeveloperKey(config.publicUrl));
   });
-  ltiHost.use(learnerRoutes({ stores, attendance, logger }));
+  ltiHost.use(bindLtikToCourse);
+  ltiHost.use(learnerRoutes({ stores, attendance, logger, config }));
   ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
   ltiHost.use(deepLinkingRoutes({ provider: lti.provider, launchUrl: toolUrls(config.publicUrl).launch }));
   app.use('/lti', ltiHost);

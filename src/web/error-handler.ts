@@ -37,15 +37,29 @@ export function renderError(logger: Logger, req: Request, res: Response, error: 
     res.json({ error: { code: err.code, message, ...(err.expose && err.staffHint ? { staffHint: err.staffHint } : {}) } });
     return;
   }
-  // Rendered with ejs directly: errors raised inside ltijs's own Express 4 app reach us with its
-  // response object, whose render() does not know our view settings.
+  sendView(res, 'error', {
+    title: 'No pudimos continuar',
+    status: err.status,
+    code: err.code,
+    message,
+    staffHint: err.expose ? err.staffHint : undefined,
+    relaunchUrl: err.expose ? err.relaunchUrl : undefined,
+  }, () => res.type('text').send(message));
+}
+
+/**
+ * Renders a view with ejs directly: requests handled inside ltijs's own Express 4 app reach us with
+ * its response object, whose render() does not know our view settings.
+ */
+export function sendView(res: Response, view: string, data: Record<string, unknown>, onError?: (err: unknown) => void): void {
   ejs
-    .renderFile(path.join(viewsDir, 'error.ejs'), { title: 'No pudimos continuar', status: err.status, code: err.code, message, staffHint: err.expose ? err.staffHint : undefined })
+    .renderFile(path.join(viewsDir, `${view}.ejs`), data)
     .then((html) => {
       res.type('html').send(html);
     })
-    .catch(() => {
-      res.type('text').send(message);
+    .catch((err: unknown) => {
+      if (onError) onError(err);
+      else res.status(500).type('text').send('Ocurrió un error inesperado. Intenta nuevamente en unos minutos.');
     });
 }
 

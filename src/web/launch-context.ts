@@ -1,5 +1,6 @@
 /** What a request under /lti knows after ltijs validated its ltik: who, which course, which role. */
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { courseRef } from '../lti/platform-storage';
 import type { IdToken } from 'ltijs';
 import { AppError } from '../errors';
 import { identityFromLaunch, type LaunchIdentity } from '../lti/identity';
@@ -34,4 +35,23 @@ export async function recordLaunch(stores: Stores, identity: LaunchIdentity): Pr
 
 export function requestInfo(req: Request): RequestInfo {
   return { sourceIp: req.ip ?? req.socket.remoteAddress ?? null };
+}
+
+/**
+ * Every page of the tool sends back, beside the ltik, a reference to the course it was rendered for
+ * (form field `course`, or header `X-Asistencia-Course` for the panel's poll): a request that names
+ * another course than its ltik's is refused. Views get `courseRef` to send.
+ */
+export function bindLtikToCourse(req: Request, res: Response, next: NextFunction): void {
+  if (!(res.locals as { token?: unknown }).token) return next();
+  const ref = courseRef(launchIdentity(res).course);
+  res.locals.courseRef = ref;
+  const fromBody = (req.body as Record<string, unknown> | undefined)?.course;
+  const fromHeader = req.get('x-asistencia-course');
+  const fromQuery = (req.query as Record<string, unknown>).course;
+  const presented = [fromBody, fromHeader, fromQuery].find((v) => v !== undefined && v !== '');
+  if (presented !== undefined && presented !== ref) {
+    return next(new AppError('lti-course-mismatch', 403, 'Esta página pertenece a otro curso o a otro ingreso. Vuelve a abrir la actividad desde el curso que quieres usar.'));
+  }
+  next();
 }

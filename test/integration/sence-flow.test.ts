@@ -5,7 +5,7 @@
  * the attacks that must fail safely (4xx, audit entry, nothing stored changed).
  */
 import { HttpClient, parseForms } from '../support/http-client';
-import { launchAs, type Launch } from '../support/lti-flow';
+import { launchAs, openToolPage, type Launch } from '../support/lti-flow';
 import { claveUnicaForm, loginAtClaveUnica, postBackForm, pressPanelButton, senceRoundTrip } from '../support/sence-flow';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 import { DEMO_USERS } from '../../src/simulators/lms';
@@ -95,7 +95,7 @@ describe('a full SENCE session: open, SENCE accepts, close, time accredited', ()
     // The panel in the LMS updates by itself (its poll sees the open session) and shows the clock.
     const s1 = await status(ana);
     expect(s1).toMatchObject({ accessMark: true, active: { state: 'open', level: 'ok', limitMinutes: 180, warningMinutes: 10 } });
-    const panel = await ana.client.get(ana.url);
+    const panel = await openToolPage(sys, ana, '/lti/');
     expect(panel.text).toContain('MARCA DE ACCESO EN SENCE ACREDITADA PREVIAMENTE');
     expect(panel.text).toContain('CLICK AQUÍ PARA CERRAR SESIÓN EN SENCE');
     expect(panel.text).toMatch(/class="clock clock-ok"/);
@@ -111,7 +111,7 @@ describe('a full SENCE session: open, SENCE accepts, close, time accredited', ()
     expect(close.result.text).toContain('1 hora(s) y 5 minuto(s)');
     const s2 = await status(ana);
     expect(s2).toMatchObject({ active: null, accreditedText: '1 hora(s) y 5 minuto(s)', percent: 5, accessMark: true });
-    const after = await ana.client.get(ana.url);
+    const after = await openToolPage(sys, ana, '/lti/');
     expect(after.text).toContain('TIEMPO ACREDITADO EN SENCE: 1 hora(s) y 5 minuto(s)');
     expect(after.text).toMatch(/<progress[^>]*value="5"/);
   });
@@ -158,7 +158,7 @@ describe('every emulated SENCE error reaches the learner with number, descriptio
     expect(answer).toMatchObject({ outcome: 'error', errorCodes: code.split(';') });
     expect(answer!.payload.GlosaError).toBe(code);
     // The panel explains it too.
-    const panel = await l.client.get(l.url);
+    const panel = await openToolPage(sys, l, '/lti/');
     expect(panel.text).toContain(`Número de error: ${code.split(';')[0]}`);
     return { l, result, session: session! };
   }
@@ -226,7 +226,7 @@ describe('every emulated SENCE error reaches the learner with number, descriptio
     expect(close.result.text).toContain('Número Error: 301');
     const [session] = await sessionsOf(u.id);
     expect(session).toMatchObject({ state: 'ended-by-sence', accreditedSeconds: 0, lastErrorCodes: ['301'] });
-    const panel = await l.client.get(l.url);
+    const panel = await openToolPage(sys, l, '/lti/');
     expect(panel.text).toContain('CLICK AQUÍ PARA ABRIR SESIÓN EN SENCE');
     expect(panel.text).toContain(session!.endReason!);
   });
@@ -244,7 +244,7 @@ describe('rules in time', () => {
     expect(s.active).toBeNull();
     expect(s.lastEnded.state).toBe('expired');
     expect(s.accreditedSeconds).toBe(0);
-    const panel = await l.client.get(l.url);
+    const panel = await openToolPage(sys, l, '/lti/');
     expect(panel.text).toContain(s.lastEnded.reason);
     expect(await auditHas('session-expired', '')).toBe(true);
   });
@@ -257,10 +257,10 @@ describe('rules in time', () => {
     expect((await status(l)).active.level).toBe('ok');
     clock += 2 * MIN;
     expect((await status(l)).active.level).toBe('warning');
-    expect((await l.client.get(l.url)).text).toMatch(/class="clock clock-warning"/);
+    expect((await openToolPage(sys, l, '/lti/')).text).toMatch(/class="clock clock-warning"/);
     clock += 20 * MIN;
     expect((await status(l)).active.level).toBe('danger');
-    expect((await l.client.get(l.url)).text).toMatch(/class="clock clock-danger"/);
+    expect((await openToolPage(sys, l, '/lti/')).text).toMatch(/class="clock clock-danger"/);
     clock += 20 * MIN; // leave it expired
   });
 

@@ -614,11 +614,12 @@ describe.each(adapters)('store contract: $name', (adapter) => {
   });
 
   describe('LoginStateStore', () => {
-    const entry = { state: 'state-1', nonce: 'nonce-1', issuer: 'https://moodle.example.cl', clientId: 'client-1', expiresAt: at(10 * MINUTE) };
+    const entry = { state: 'state-1', nonce: 'nonce-1', issuer: 'https://moodle.example.cl', clientId: 'client-1', storageTarget: null, relaunchQuery: null, expiresAt: at(10 * MINUTE) };
+    const issued = { nonce: 'nonce-1', issuer: entry.issuer, clientId: 'client-1', storageTarget: null, relaunchQuery: null };
 
     it('consume returns the entry once, then null', async () => {
       await stores.logins.save(entry);
-      expect(await stores.logins.consume('state-1', at(0))).toEqual({ nonce: 'nonce-1', issuer: entry.issuer, clientId: 'client-1' });
+      expect(await stores.logins.consume('state-1', at(0))).toEqual(issued);
       expect(await stores.logins.consume('state-1', at(0))).toBeNull();
     });
 
@@ -631,7 +632,12 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     it('unknown states are null; a null clientId round-trips', async () => {
       expect(await stores.logins.consume('never-saved', at(0))).toBeNull();
       await stores.logins.save({ ...entry, state: 'state-2', clientId: null });
-      expect(await stores.logins.consume('state-2', at(0))).toEqual({ nonce: 'nonce-1', issuer: entry.issuer, clientId: null });
+      expect(await stores.logins.consume('state-2', at(0))).toEqual({ ...issued, clientId: null });
+    });
+
+    it('a Platform Storage login keeps its storage target and its top-level relaunch query', async () => {
+      await stores.logins.save({ ...entry, state: 'state-3', storageTarget: 'post_message_forwarding', relaunchQuery: 'iss=x&login_hint=u1' });
+      expect(await stores.logins.consume('state-3', at(0))).toEqual({ ...issued, storageTarget: 'post_message_forwarding', relaunchQuery: 'iss=x&login_hint=u1' });
     });
 
     it('an expired state is null (expiresAt is exclusive) and stays unusable', async () => {
@@ -691,7 +697,7 @@ describe('SQLite file', () => {
       expect(await again.attendance.getSession(session.id)).toEqual(session);
       expect((await again.courses.get(courseX))?.settings).toEqual(settings);
       expect((await again.attendance.createSessionIfNoneActive(newSession())).created).toBe(false);
-      expect(db.prepare('SELECT COUNT(*) AS n FROM app_schema_version').get()).toEqual({ n: 1 });
+      expect(db.prepare('SELECT COUNT(*) AS n FROM app_schema_version').get()).toEqual({ n: SQLITE_SCHEMA_VERSION });
     } finally {
       await again.close();
     }
@@ -755,8 +761,8 @@ describe('SQLite file', () => {
     const db = openSqliteDatabase(file);
     try {
       const logins = new SqliteLoginStateStore(db);
-      await logins.save({ state: 'old', nonce: 'n', issuer: 'i', clientId: null, expiresAt: at(0) });
-      await logins.save({ state: 'fresh', nonce: 'n', issuer: 'i', clientId: null, expiresAt: at(MINUTE) });
+      await logins.save({ state: 'old', nonce: 'n', issuer: 'i', clientId: null, storageTarget: null, relaunchQuery: null, expiresAt: at(0) });
+      await logins.save({ state: 'fresh', nonce: 'n', issuer: 'i', clientId: null, storageTarget: null, relaunchQuery: null, expiresAt: at(MINUTE) });
       expect(await logins.deleteExpired(at(0))).toBe(1);
       expect(await logins.consume('fresh', at(1))).not.toBeNull();
     } finally {

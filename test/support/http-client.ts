@@ -60,6 +60,12 @@ export function formById(html: string, base: string, id: string): ParsedForm {
 
 export class HttpClient {
   private readonly jar = new Map<string, Map<string, string>>();
+  /** false: a browser blocking third-party cookies in the LMS's iframe (nothing is kept or sent). */
+  readonly keepsCookies: boolean;
+
+  constructor(opts: { cookies?: boolean } = {}) {
+    this.keepsCookies = opts.cookies ?? true;
+  }
 
   cookies(url: string): Map<string, string> {
     const host = new URL(url).host;
@@ -86,7 +92,7 @@ export class HttpClient {
       const value = pair.slice(eq + 1).trim();
       const expired = attrs.some((a) => /max-age=0/i.test(a) || /expires=Thu, 01 Jan 1970/i.test(a));
       if (expired || value === '') jar.delete(name);
-      else jar.set(name, value);
+      else if (this.keepsCookies) jar.set(name, value);
     }
     return { status: res.status, headers: res.headers, text: await res.text(), url };
   }

@@ -6,8 +6,15 @@ export interface Launch {
   client: HttpClient;
   panel: HttpResponse;
   ltik: string;
-  /** URL of the landing page (with the ltik). */
-  url: string;
+  /** The course reference the pages send back beside the ltik (form field `course`). */
+  course: string;
+}
+
+/** The session a page of the tool carries in its forms (hidden `ltik` and `course`). */
+export function sessionOf(page: string): { ltik: string; course: string } {
+  const ltik = /name="ltik" value="([^"]*)"/.exec(page)?.[1] ?? '';
+  const course = /name="course" value="([^"]*)"/.exec(page)?.[1] ?? '';
+  return { ltik, course };
 }
 
 /** Opens the simulator's course page for `userId` and returns the login-initiation form it posts. */
@@ -18,20 +25,27 @@ export async function loginInitiation(sys: TestSystem, client: HttpClient, userI
   return form;
 }
 
-/** login → authorization (simulator) → form_post → panel. */
-export async function launchAs(sys: TestSystem, userId: string, opts: { client?: HttpClient; deepLink?: boolean } = {}): Promise<Launch> {
-  const client = opts.client ?? new HttpClient();
+/**
+ * login → authorization (simulator) → form_post → panel, as a browser that blocks third-party
+ * cookies does: by default the client keeps NO cookie (each request goes without any), so every
+ * launch proves the tool needs none. `keepCookies` sends them back like a browser allowing them.
+ */
+export async function launchAs(sys: TestSystem, userId: string, opts: { client?: HttpClient; deepLink?: boolean; keepCookies?: boolean } = {}): Promise<Launch> {
+  const client = opts.client ?? new HttpClient({ cookies: opts.keepCookies === true });
   const login = await loginInitiation(sys, client, userId, opts.deepLink);
   const toAuth = await client.submit(login);
   if (toAuth.status !== 302) throw new Error(`login answered ${toAuth.status}: ${toAuth.text.slice(0, 500)}`);
   const auth = await client.get(new URL(toAuth.headers.get('location')!, toAuth.url).toString());
   const [post] = parseForms(auth.text, auth.url);
   if (!post) throw new Error(`authorization endpoint gave no form_post (${auth.status}): ${auth.text.slice(0, 800)}`);
-  const launched = await client.submit(post);
-  if (launched.status !== 302) throw new Error(`launch answered ${launched.status}: ${launched.text.slice(0, 800)}`);
-  const url = new URL(launched.headers.get('location')!, launched.url).toString();
-  const panel = await client.get(url);
-  return { client, panel, ltik: new URL(url).searchParams.get('ltik') ?? '', url };
+  const panel = await client.submit(post);
+  if (panel.status !== 200 && panel.status !== 422) throw new Error(`launch answered ${panel.status}: ${panel.text.slice(0, 800)}`);
+  return { client, panel, ...sessionOf(panel.text) };
+}
+
+/** A page of the tool reached as its own links do: a POST carrying the ltik and course. */
+export function openToolPage(sys: TestSystem, launch: Pick<Launch, 'client' | 'ltik' | 'course'>, path: string, form: Record<string, string> = {}): Promise<HttpResponse> {
+  return launch.client.post(`${sys.url}${path}`, { ltik: launch.ltik, course: launch.course, ...form });
 }
 
 /** Stops after the authorization step: returns the id_token/state form_post without submitting it. */

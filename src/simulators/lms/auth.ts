@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { buildLaunchClaims } from './claims';
-import { findUser, registeredRedirectUris, type SimContext } from './context';
+import { findUser, PLATFORM_STORAGE_TARGET, registeredRedirectUris, type SimContext } from './context';
 import { SimError } from './errors';
 import { html, postForm, sendErrorPage, sendPage } from './html';
 import { signJws, signJwsAsync } from './keys';
@@ -31,6 +31,7 @@ function required(p: Params, name: string): string {
 }
 
 export interface ValidAuthRequest {
+  platformStorage: boolean;
   user: SimUser;
   messageType: LtiMessageType;
   redirectUri: string;
@@ -70,7 +71,7 @@ export function validateAuthRequest(ctx: SimContext, p: Params): ValidAuthReques
   if (deploymentId !== undefined && deploymentId !== ctx.deploymentId) {
     throw new SimError(400, 'invalid_request', `lti_deployment_id "${deploymentId}" no es el de esta instalación ("${ctx.deploymentId}").`);
   }
-  return { user, messageType: hint.messageType, redirectUri, nonce, state };
+  return { user, messageType: hint.messageType, redirectUri, nonce, state, platformStorage: hint.platformStorage === true };
 }
 
 export function issueDeepLinkData(ctx: SimContext, userId: string): string {
@@ -136,7 +137,8 @@ export function authorizationEndpoint(ctx: SimContext) {
     const form = postForm({
       id: 'lti-form-post',
       action: valid.redirectUri,
-      fields: { id_token: idToken, state: valid.state },
+      // Canvas sends lti_storage_target in the launch too; the tool must not rely on it (its login record decides).
+      fields: { id_token: idToken, state: valid.state, ...(valid.platformStorage ? { lti_storage_target: PLATFORM_STORAGE_TARGET } : {}) },
       buttonLabel: 'Continuar a Asistencia SENCE',
       autoSubmit: true,
       button: 'noscript',

@@ -24,6 +24,9 @@ export interface SimContext {
   deepLinkData: Map<string, { userId: string }>;
 }
 
+/** The simulator answers platform storage messages in the course page itself (the tool's parent). */
+export const PLATFORM_STORAGE_TARGET = '_parent';
+
 export function findUser(ctx: SimContext, id: string): SimUser | undefined {
   return ctx.users.find((u) => u.id === id);
 }

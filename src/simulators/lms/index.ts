@@ -108,7 +108,7 @@ export async function startLmsSimulator(options: LmsSimulatorOptions): Promise<L
   const port = await listen(server, options.port, options.host ?? '127.0.0.1');
   const publicHost = options.publicHost ?? 'localhost';
   const hostForUrl = publicHost.includes(':') && !publicHost.startsWith('[') ? `[${publicHost}]` : publicHost;
-  const url = `http://${hostForUrl}:${port}`;
+  const url = (options.publicUrl ?? `http://${hostForUrl}:${port}`).replace(/\/+$/, '');
 
   const ctx: SimContext = {
     url,
@@ -165,7 +165,7 @@ export async function startLmsSimulator(options: LmsSimulatorOptions): Promise<L
       return claimsFor(ctx, userOrThrow(userId), nonce, opts?.messageType ?? 'LtiResourceLinkRequest');
     },
     loginInitiation(userId, opts) {
-      return loginInitiationFields(ctx, userOrThrow(userId), opts?.messageType ?? 'LtiResourceLinkRequest');
+      return loginInitiationFields(ctx, userOrThrow(userId), opts?.messageType ?? 'LtiResourceLinkRequest', opts?.platformStorage ?? 'off');
     },
     async authorize(authUrl) {
       const res = await fetch(authUrl, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });

@@ -15,6 +15,8 @@ export interface MessageHint {
   userId: string;
   messageType: LtiMessageType;
   contextId: string;
+  /** The launch offers LTI Platform Storage: /auth echoes lti_storage_target in its form_post. */
+  platformStorage?: boolean;
 }
 
 export class MessageHints {
@@ -25,7 +27,7 @@ export class MessageHints {
   private readonly secret: KeyObject = createSecretKey(randomBytes(32));
 
   issue(h: MessageHint): string {
-    return jwt.sign({ sub: h.userId, msg: h.messageType, ctx: h.contextId }, this.secret, {
+    return jwt.sign({ sub: h.userId, msg: h.messageType, ctx: h.contextId, ...(h.platformStorage ? { st: 1 } : {}) }, this.secret, {
       algorithm: 'HS256',
       expiresIn: HINT_TTL_SECONDS,
     });
@@ -41,10 +43,10 @@ export class MessageHints {
       }
       throw new SimError(400, 'invalid_request', `lti_message_hint no es válido (${(err as Error).message}).`);
     }
-    const c = p as { sub?: unknown; msg?: unknown; ctx?: unknown };
+    const c = p as { sub?: unknown; msg?: unknown; ctx?: unknown; st?: unknown };
     if (typeof c.sub !== 'string' || typeof c.ctx !== 'string' || (c.msg !== 'LtiResourceLinkRequest' && c.msg !== 'LtiDeepLinkingRequest')) {
       throw new SimError(400, 'invalid_request', 'lti_message_hint no tiene el formato esperado.');
     }
-    return { userId: c.sub, messageType: c.msg, contextId: c.ctx };
+    return { userId: c.sub, messageType: c.msg, contextId: c.ctx, platformStorage: c.st === 1 };
   }
 }

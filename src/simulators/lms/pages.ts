@@ -4,9 +4,10 @@
  * with a third-party initiated login (OIDC) posted into that iframe.
  */
 import type { Request, Response } from 'express';
-import { findUser, toolOrigins, type SimContext } from './context';
+import { findUser, PLATFORM_STORAGE_TARGET, toolOrigins, type SimContext } from './context';
 import { sendErrorPage, sendPage, html, postForm, type SafeHtml } from './html';
-import type { LtiMessageType, SimUser } from './types';
+import type { LaunchContainer, LtiMessageType, PlatformStorageMode, SimUser } from './types';
+import { PLATFORM_STORAGE_SCRIPT } from './platform-storage';
 
 export function roleLabel(user: SimUser): string {
   return user.role === 'instructor' ? 'Docente' : 'Estudiante';
@@ -88,16 +89,32 @@ export function titlesOf(items: unknown[]): string[] {
 }
 
 /** Fields of the third-party initiated login the platform posts to the tool's login URL. */
-export function loginInitiationFields(ctx: SimContext, user: SimUser, messageType: LtiMessageType): Record<string, string> {
+export function loginInitiationFields(ctx: SimContext, user: SimUser, messageType: LtiMessageType, storage: PlatformStorageMode = 'off'): Record<string, string> {
   const targetLinkUri = messageType === 'LtiDeepLinkingRequest' ? (ctx.tool.deepLinkUrl ?? ctx.tool.launchUrl) : ctx.tool.launchUrl;
+  const withStorage = storage !== 'off';
   return {
     iss: ctx.url,
     login_hint: user.id,
     target_link_uri: targetLinkUri,
     client_id: ctx.clientId,
-    lti_message_hint: ctx.hints.issue({ userId: user.id, messageType, contextId: ctx.course.contextId }),
+    lti_message_hint: ctx.hints.issue({ userId: user.id, messageType, contextId: ctx.course.contextId, platformStorage: withStorage }),
     lti_deployment_id: ctx.deploymentId,
+    ...(withStorage ? { lti_storage_target: PLATFORM_STORAGE_TARGET } : {}),
   };
+}
+
+const STORAGE_LABELS: Record<PlatformStorageMode, string> = {
+  off: 'sin almacenamiento de plataforma (como Moodle 4.5)',
+  on: 'con almacenamiento de plataforma (como Canvas)',
+  broken: 'almacenamiento anunciado pero bloqueado (navegador que bloquea todo)',
+};
+
+function launchChoice(req: Request): { container: LaunchContainer; storage: PlatformStorageMode } {
+  const container = req.query.container === 'window' ? 'window' : 'iframe';
+  const s = req.query.storage;
+  // A new window is top-level: first-party, no platform storage needed (Moodle's "New window").
+  const storage: PlatformStorageMode = container === 'window' ? 'off' : s === 'on' || s === 'broken' ? s : 'off';
+  return { container, storage };
 }
 
 export function coursePage(ctx: SimContext) {
@@ -112,13 +129,16 @@ export function coursePage(ctx: SimContext) {
       sendErrorPage(res, 404, 'Usuario desconocido', `No hay ningún usuario «${userId}» en este simulador.`);
       return;
     }
+    const { container, storage } = launchChoice(req);
+    const inFrame = container === 'iframe';
     const launch = postForm({
       id: 'lti-launch',
       action: ctx.tool.loginUrl,
-      fields: loginInitiationFields(ctx, user, 'LtiResourceLinkRequest'),
-      target: 'tool-frame',
-      buttonLabel: 'Abrir de nuevo Asistencia SENCE',
-      autoSubmit: true,
+      fields: loginInitiationFields(ctx, user, 'LtiResourceLinkRequest', storage),
+      target: inFrame ? 'tool-frame' : '_blank',
+      buttonLabel: inFrame ? 'Abrir de nuevo Asistencia SENCE' : 'Abrir Asistencia SENCE en una ventana nueva',
+      // A new window needs the person's click (browsers block pop-ups opened by a script).
+      autoSubmit: inFrame,
       button: 'visible',
     });
     const deepLink =
@@ -126,8 +146,8 @@ export function coursePage(ctx: SimContext) {
         ? postForm({
             id: 'lti-deep-link',
             action: ctx.tool.loginUrl,
-            fields: loginInitiationFields(ctx, user, 'LtiDeepLinkingRequest'),
-            target: 'tool-frame',
+            fields: loginInitiationFields(ctx, user, 'LtiDeepLinkingRequest', storage),
+            target: inFrame ? 'tool-frame' : '_blank',
             buttonLabel: 'Agregar actividad (selector de contenido)',
             autoSubmit: false,
             button: 'visible',
@@ -137,14 +157,25 @@ export function coursePage(ctx: SimContext) {
       title: ctx.course.title,
       formTargets: toolOrigins(ctx),
       frameTargets: ["'self'", ...toolOrigins(ctx)],
-      script: launch.script,
+      // The platform side of LTI Platform Storage lives in this page, the tool frame's parent.
+      script: [storage === 'on' ? PLATFORM_STORAGE_SCRIPT : undefined, launch.script].filter((s) => s !== undefined).join('\n') || undefined,
       body: html`${header(ctx)}<main>
 <h1>${ctx.course.title}</h1>
 <p>Conectado como <strong id="current-user">${user.name}</strong> (<span id="current-role">${roleLabel(user)}</span>). <a href="/">Cambiar de usuario</a></p>
 <h2>Actividad: Asistencia SENCE</h2>
+<p class="muted" id="launch-mode">Se abre ${inFrame ? html`dentro del curso (iframe), ${STORAGE_LABELS[storage]}` : 'en una ventana nueva'}. Otras formas:
+${modeLink(user, 'iframe', 'off', 'iframe como Moodle')} ·
+${modeLink(user, 'iframe', 'on', 'iframe como Canvas')} ·
+${modeLink(user, 'iframe', 'broken', 'iframe con almacenamiento bloqueado')} ·
+${modeLink(user, 'window', 'off', 'ventana nueva')}</p>
 <div class="actions">${launch.form}${deepLink}</div>
-<iframe name="tool-frame" id="tool-frame" title="Asistencia SENCE" allow="clipboard-write; fullscreen"></iframe>
+${inFrame ? html`<iframe name="tool-frame" id="tool-frame" title="Asistencia SENCE" allow="clipboard-write; fullscreen"></iframe>` : ''}
 </main>`,
     });
   };
+}
+
+function modeLink(user: SimUser, container: LaunchContainer, storage: PlatformStorageMode, label: string): SafeHtml {
+  const q = new URLSearchParams({ user: user.id, container, ...(container === 'iframe' ? { storage } : {}) });
+  return html`<a href="/course?${q.toString()}">${label}</a>`;
 }

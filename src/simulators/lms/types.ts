@@ -44,6 +44,11 @@ export interface LmsSimulatorOptions {
   host?: string;
   /** Host name used in the URLs it prints and issues, default 'localhost'. */
   publicHost?: string;
+  /**
+   * Public base URL (issuer) browsers use, e.g. http://127.0.0.1:3001 — another site than a tool on
+   * http://localhost:3000, as a real LMS is. Default http://<publicHost>:<port>.
+   */
+  publicUrl?: string;
   tool: ToolUrls;
   /** Default 'asistencia-sence-demo'. */
   clientId?: string;
@@ -58,6 +63,16 @@ export interface LmsSimulatorOptions {
 }
 
 export type LtiMessageType = 'LtiResourceLinkRequest' | 'LtiDeepLinkingRequest';
+
+/**
+ * LTI Platform Storage in a launch: 'off' (Moodle 4.5: no lti_storage_target), 'on' (Canvas: the
+ * course page answers lti.put_data / lti.get_data), 'broken' (the parameter is sent but nothing
+ * answers, as when a browser blocks the storage: the tool must offer a new window).
+ */
+export type PlatformStorageMode = 'off' | 'on' | 'broken';
+
+/** Where the LMS opens the tool: in the course page's iframe, or in a new window (top-level). */
+export type LaunchContainer = 'iframe' | 'window';
 
 export interface RecordedScore {
   lineItemId: string;
@@ -119,7 +134,7 @@ export interface LmsSimulator {
    * posts to tool.loginUrl for this user (iss, login_hint, target_link_uri, client_id,
    * lti_message_hint, lti_deployment_id), for tests that drive the tool with supertest.
    */
-  loginInitiation(userId: string, opts?: { messageType?: LtiMessageType }): Record<string, string>;
+  loginInitiation(userId: string, opts?: { messageType?: LtiMessageType; platformStorage?: PlatformStorageMode }): Record<string, string>;
   /**
    * Extra: GETs an authorization URL (the Location the tool's login answered with) over HTTP and
    * parses the auto-posting form. On success `action` is the redirect_uri and `fields` holds

@@ -23,7 +23,7 @@ import type {
   SentFields,
   SessionState,
 } from '../../domain/types';
-import type { AttendanceStore, AuditLog, CourseStore, LearnerStore, LoginStateStore, OtecStore } from '../ports';
+import type { AttendanceStore, AuditLog, CourseStore, IssuedLoginState, LearnerStore, LoginStateStore, OtecStore } from '../ports';
 import {
   answerModel,
   attemptModel,
@@ -529,21 +529,29 @@ export class MongoLoginStateStore implements LoginStateStore {
     this.model = loginStateModel(conn);
   }
 
-  async save(entry: { state: string; nonce: string; issuer: string; clientId: string | null; expiresAt: Date }): Promise<void> {
+  async save(entry: IssuedLoginState & { state: string; expiresAt: Date }): Promise<void> {
     await this.model.create({
       _id: entry.state,
       nonce: entry.nonce,
       issuer: entry.issuer,
       clientId: entry.clientId,
+      storageTarget: entry.storageTarget,
+      relaunchQuery: entry.relaunchQuery,
       expiresAt: entry.expiresAt,
     });
   }
 
   /** Atomic find-and-delete. The TTL monitor runs about once a minute, so expiry is checked here too. */
-  async consume(state: string, now: Date): Promise<{ nonce: string; issuer: string; clientId: string | null } | null> {
+  async consume(state: string, now: Date): Promise<IssuedLoginState | null> {
     const doc = await this.model.findOneAndDelete({ _id: state }).lean<LoginStateDoc>().exec();
     if (!doc || doc.expiresAt.getTime() <= now.getTime()) return null;
-    return { nonce: doc.nonce, issuer: doc.issuer, clientId: doc.clientId ?? null };
+    return {
+      nonce: doc.nonce,
+      issuer: doc.issuer,
+      clientId: doc.clientId ?? null,
+      storageTarget: doc.storageTarget ?? null,
+      relaunchQuery: doc.relaunchQuery ?? null,
+    };
   }
 
   /** Same as the SQLite adapter's sweep; MongoDB's TTL index does this anyway. Returns how many. */

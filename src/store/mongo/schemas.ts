@@ -285,6 +285,8 @@ export interface LoginStateDoc {
   nonce: string;
   issuer: string;
   clientId: string | null;
+  storageTarget: string | null;
+  relaunchQuery: string | null;
   expiresAt: Date;
 }
 
@@ -294,6 +296,8 @@ const loginStateSchema = new Schema<LoginStateDoc>(
     nonce: String,
     issuer: String,
     clientId: nullableString,
+    storageTarget: nullableString,
+    relaunchQuery: nullableString,
     expiresAt: Date,
   },
   { ...OPTIONS, collection: 'sence_login_states' },

@@ -159,6 +159,14 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS app_login_states_by_expiry ON app_login_states (expires_at);
     `,
   },
+  {
+    // Issue #6: logins bound through LTI Platform Storage, and how to relaunch them top-level.
+    version: 2,
+    sql: `
+      ALTER TABLE app_login_states ADD COLUMN storage_target TEXT;
+      ALTER TABLE app_login_states ADD COLUMN relaunch_query TEXT;
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -1,4 +1,4 @@
-import type { LoginStateStore } from '../ports';
+import type { IssuedLoginState, LoginStateStore } from '../ports';
 import type { Database } from './open-sqlite';
 import { toMs } from './sqlite-codec';
 
@@ -6,6 +6,8 @@ interface LoginStateRow {
   nonce: string;
   issuer: string;
   client_id: string | null;
+  storage_target: string | null;
+  relaunch_query: string | null;
   expires_at: number;
 }
 
@@ -15,25 +17,25 @@ export class SqliteLoginStateStore implements LoginStateStore {
   private readonly deleteExpiredStmt;
 
   constructor(db: Database) {
-    this.insertStmt = db.prepare<[string, string, string, string | null, number]>(
-      'INSERT INTO app_login_states (state, nonce, issuer, client_id, expires_at) VALUES (?, ?, ?, ?, ?)',
+    this.insertStmt = db.prepare<[string, string, string, string | null, string | null, string | null, number]>(
+      'INSERT INTO app_login_states (state, nonce, issuer, client_id, storage_target, relaunch_query, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     // Deleting and reading in one statement: two launches with the same state cannot both get it.
     this.consumeStmt = db.prepare<[string], LoginStateRow>(
-      'DELETE FROM app_login_states WHERE state = ? RETURNING nonce, issuer, client_id, expires_at',
+      'DELETE FROM app_login_states WHERE state = ? RETURNING nonce, issuer, client_id, storage_target, relaunch_query, expires_at',
     );
     this.deleteExpiredStmt = db.prepare<[number]>('DELETE FROM app_login_states WHERE expires_at <= ?');
   }
 
-  async save(entry: { state: string; nonce: string; issuer: string; clientId: string | null; expiresAt: Date }): Promise<void> {
-    this.insertStmt.run(entry.state, entry.nonce, entry.issuer, entry.clientId, toMs(entry.expiresAt));
+  async save(entry: IssuedLoginState & { state: string; expiresAt: Date }): Promise<void> {
+    this.insertStmt.run(entry.state, entry.nonce, entry.issuer, entry.clientId, entry.storageTarget, entry.relaunchQuery, toMs(entry.expiresAt));
   }
 
   /** An expired entry is deleted too (it can never be used) and reads as unknown. */
-  async consume(state: string, now: Date): Promise<{ nonce: string; issuer: string; clientId: string | null } | null> {
+  async consume(state: string, now: Date): Promise<IssuedLoginState | null> {
     const row = this.consumeStmt.get(state);
     if (!row || row.expires_at <= toMs(now)) return null;
-    return { nonce: row.nonce, issuer: row.issuer, clientId: row.client_id };
+    return { nonce: row.nonce, issuer: row.issuer, clientId: row.client_id, storageTarget: row.storage_target, relaunchQuery: row.relaunch_query };
   }
 
   /**

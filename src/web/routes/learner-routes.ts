@@ -2,21 +2,55 @@
  * The learner's side under /lti (ltijs already validated the ltik): the panel, its status JSON
  * (polled by the panel), and the two buttons that send the browser to SENCE.
  */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
+import type { Config } from '../../config';
+import { AppError } from '../../errors';
+import { checkPendingLaunch, sealPendingLaunch } from '../../lti/platform-storage';
 import type { Stores } from '../../store/ports';
 import type { AttendanceService } from '../../application/attendance-service';
 import type { Logger } from '../logger';
 import { renderSenceRedirect } from '../sence-redirect';
 import { launchIdentity, ltikOf, recordLaunch, requestInfo } from '../launch-context';
 
-export function learnerRoutes(deps: { stores: Stores; attendance: AttendanceService; logger: Logger }): Router {
+/** Set by the launch step for a login bound through LTI Platform Storage (lti-runtime.ts). */
+interface PlatformStorageLaunch {
+  target: string;
+  origin: string;
+  key: string;
+  state: string;
+  relaunchQuery: string | null;
+}
+
+export interface LearnerDeps {
+  stores: Stores;
+  attendance: AttendanceService;
+  logger: Logger;
+  config: Pick<Config, 'publicUrl' | 'tokenKey'>;
+  nowMs?: () => number;
+}
+
+export function learnerRoutes(deps: LearnerDeps): Router {
   const router = Router();
-  const { stores, attendance, logger } = deps;
+  const { stores, attendance, logger, config } = deps;
+  const nowMs = deps.nowMs ?? Date.now;
+  const relaunchUrl = (query: string | null) => (query ? `${config.publicUrl}/lti/login?${query}` : undefined);
 
   // Launch landing: panel for learners, staff view for instructors, content picker for deep linking.
-  router.get('/', async (_req, res) => {
+  // The launch itself (the LMS's form_post) answers it directly, and the tool's own pages reach it
+  // again with a POST carrying the ltik, so the ltik never sits in a URL.
+  const landing = async (_req: Request, res: Response) => {
     const identity = launchIdentity(res);
     const ltik = ltikOf(res);
+    const storage = (res.locals as { platformStorage?: PlatformStorageLaunch }).platformStorage;
+    if (storage) {
+      // The platform holds this login's state in this browser's storage: read it back before the panel.
+      res.set('Cache-Control', 'no-store').render('platform-storage-launch', {
+        title: 'Entrando a Asistencia SENCE',
+        storage,
+        pending: sealPendingLaunch({ ltik, state: storage.state, relaunchQuery: storage.relaunchQuery }, config.tokenKey, nowMs()),
+      });
+      return;
+    }
     const context = res.locals.context as { messageType?: string } | undefined;
     if (context?.messageType === 'LtiDeepLinkingRequest') {
       res.render('deep-link-picker', { title: 'Agregar Asistencia SENCE', identity, ltik });
@@ -38,6 +72,39 @@ export function learnerRoutes(deps: { stores: Stores; attendance: AttendanceServ
     const { learner, course } = await recordLaunch(stores, identity);
     const panel = await attendance.panel(learner, course, course);
     res.render(identity.isStaff ? 'staff-home' : 'panel', { identity, ltik, panel, course, courseTitle: course.title });
+  };
+  router.get('/', landing);
+  router.post('/', landing);
+
+  // The launch page's answer from the platform's storage (whitelisted in ltijs: no ltik yet).
+  router.post('/storage-check', (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
+    const browserError = field('error');
+    const check = checkPendingLaunch(field('pending'), field('value'), config.tokenKey, nowMs());
+    if (check.ok && !browserError) {
+      res.set('Cache-Control', 'no-store').render('auto-post', {
+        title: 'Abriendo Asistencia SENCE',
+        lead: 'Ingreso confirmado. Abriendo tu panel…',
+        form: { action: '/lti/', fields: { ltik: check.launch.ltik } },
+      });
+      return;
+    }
+    const relaunch = relaunchUrl(check.ok ? check.launch.relaunchQuery : check.relaunchQuery);
+    if (browserError) {
+      throw new AppError('lti-storage-unavailable', 401, 'Tu navegador no deja que Asistencia SENCE confirme tu ingreso dentro de la página del curso (bloquea el almacenamiento de otros sitios). Ábrela en una ventana nueva: funciona igual.', {
+        relaunchUrl: relaunch,
+        details: { browserError: browserError.slice(0, 40) },
+      });
+    }
+    const reason = check.ok ? 'state-mismatch' : check.reason;
+    const message =
+      reason === 'expired'
+        ? 'La confirmación de tu ingreso tardó demasiado. Vuelve a entrar desde tu curso.'
+        : reason === 'state-mismatch'
+          ? 'Este ingreso no se inició en este navegador, así que no podemos continuar. Vuelve a entrar desde tu curso.'
+          : 'No pudimos confirmar tu ingreso. Vuelve a entrar desde tu curso.';
+    throw new AppError('lti-state-mismatch', 401, message, { relaunchUrl: relaunch, details: { step: 'platform-storage', reason } });
   });
 
   router.get('/api/status', async (_req, res) => {
