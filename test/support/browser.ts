@@ -2,7 +2,9 @@
  * Real Chromium for what a person sees: Debian's /usr/bin/chromium driven by playwright-core, with
  * the flags this workplace needs and a fresh user-data dir per run.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -15,9 +17,21 @@ export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
 }
 
-export async function openBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export type ThirdPartyCookies = 'blocked' | 'allowed';
+
+/**
+ * A fresh profile. `blocked` writes the preferences of Chromium's own default (and of Safari and
+ * every iPhone browser): third-party cookies blocked. Prove it with thirdPartyCookiesProbe().
+ */
+export async function openBrowser(opts: { thirdPartyCookies?: ThirdPartyCookies } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'sence-chromium-'));
   mkdirSync(SCREENSHOTS, { recursive: true });
+  const blocked = (opts.thirdPartyCookies ?? 'blocked') === 'blocked';
+  mkdirSync(path.join(userDataDir, 'Default'), { recursive: true });
+  writeFileSync(
+    path.join(userDataDir, 'Default', 'Preferences'),
+    JSON.stringify({ profile: blocked ? { cookie_controls_mode: 1, block_third_party_cookies: true } : { cookie_controls_mode: 0, block_third_party_cookies: false } }),
+  );
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -68,5 +82,37 @@ export async function clickInToolFrame(page: import('playwright-core').Page, sel
     const landed = await frame.evaluate(() => (window as unknown as { __clicked?: boolean }).__clicked === true).catch(() => false);
     if (landed) return;
     if (attempt >= 3) throw new Error(`the click on ${selector} in the tool frame did not reach it`);
+  }
+}
+
+/**
+ * Proves what the profile does with third-party cookies: a page on http://127.0.0.1 frames
+ * http://localhost (another site), which sets a `SameSite=None; Secure` cookie and then reads back
+ * what the browser sent. Returns 'blocked' when the cookie did not come back.
+ */
+export async function thirdPartyCookiesProbe(context: BrowserContext): Promise<ThirdPartyCookies> {
+  const server = http.createServer((req, res) => {
+    const port = (server.address() as AddressInfo).port;
+    if (req.url === '/embed') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><iframe id="probe" src="http://localhost:${port}/set"></iframe>`);
+    } else if (req.url === '/set') {
+      res.writeHead(302, { 'set-cookie': 'probe=1; SameSite=None; Secure; Path=/', location: '/read' }).end();
+    } else if (req.url === '/read') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><p id="cookie">${/probe=1/.test(req.headers.cookie ?? '') ? 'sent' : 'not-sent'}</p>`);
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const page = await context.newPage();
+  try {
+    const port = (server.address() as AddressInfo).port;
+    await page.goto(`http://127.0.0.1:${port}/embed`);
+    const frame = await (await page.waitForSelector('iframe#probe')).contentFrame();
+    if (!frame) throw new Error('probe frame missing');
+    await frame.waitForSelector('#cookie');
+    return (await frame.textContent('#cookie')) === 'sent' ? 'allowed' : 'blocked';
+  } finally {
+    await page.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
