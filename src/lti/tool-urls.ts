@@ -52,7 +52,8 @@ export function canvasDeveloperKey(publicUrl: string): Record<string, unknown> {
               target_link_uri: urls.launch,
               text: 'Asistencia SENCE',
               default: 'enabled',
-              windowTarget: '_blank',
+              // Embedded (no windowTarget): the tool needs no third-party cookie, and Canvas's LTI
+              // Platform Storage binds the launch. Admins who prefer a new tab add "windowTarget": "_blank".
             },
             {
               placement: 'link_selection',

@@ -143,6 +143,8 @@ describe('registration values', () => {
       public_jwk_url: `${sys.config.publicUrl}/lti/keys`,
       custom_fields: { rut: '$Canvas.user.sisIntegrationId' },
     });
+    // Embedded in the course by default: no cookie is needed, Canvas's Platform Storage binds the launch.
+    expect(res.text).not.toContain('windowTarget');
   });
 
   it('shows LMS admins the values for Moodle (manual and dynamic registration)', async () => {
@@ -151,6 +153,10 @@ describe('registration values', () => {
     expect(res.text).toContain(`${sys.config.publicUrl}/lti/register`);
     expect(res.text).toContain(`${sys.config.publicUrl}/lti/login`);
     expect(res.text).toContain('rut=$User.username');
+    // The fallback when a browser blocks everything inside the course frame.
+    expect(res.text).toContain('Abrir en una ventana nueva');
+    expect(res.text).toMatch(/Moodle<\/strong>: [^<]*«Contenedor de lanzamiento predeterminado» → <strong>Nueva ventana/);
+    expect(res.text).toContain('"windowTarget": "_blank"');
   });
 });
 
