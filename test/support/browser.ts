@@ -62,14 +62,27 @@ export async function clickInToolFrame(page: import('playwright-core').Page, sel
     if (!frame) throw new Error('no tool frame');
     await frame.waitForLoadState('load');
     await frame.waitForSelector(selector);
-    const target = await frame.evaluate((sel) => {
+    // The element tells the LMS page it was clicked (postMessage survives the frame navigating away,
+    // as a form button does), so a click is known to have landed even when it changes the page.
+    const token = `click-${attempt}-${Math.random().toString(36).slice(2)}`;
+    await page.evaluate(() => {
+      const w = window as unknown as { __toolClicks?: Set<string> };
+      if (!w.__toolClicks) {
+        const clicks = new Set<string>();
+        w.__toolClicks = clicks;
+        window.addEventListener('message', (e) => {
+          const d = e.data as { __toolClick?: unknown } | null;
+          if (d && typeof d === 'object' && typeof d.__toolClick === 'string') clicks.add(d.__toolClick);
+        });
+      }
+    });
+    const target = await frame.evaluate(({ sel, t }) => {
       const el = document.querySelector(sel) as HTMLElement;
-      (window as unknown as { __clicked?: boolean }).__clicked = false;
-      el.addEventListener('click', () => ((window as unknown as { __clicked?: boolean }).__clicked = true), { once: true });
+      el.addEventListener('click', () => window.parent.postMessage({ __toolClick: t }, '*'), { once: true });
       el.scrollIntoView({ block: 'center' });
       const r = el.getBoundingClientRect();
       return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-    }, selector);
+    }, { sel: selector, t: token });
     // After scrolling (scrollIntoView also scrolls the LMS page), find where the frame's content starts.
     const origin = await page.evaluate(() => {
       const f = document.querySelector('iframe#tool-frame') as HTMLIFrameElement;
@@ -79,7 +92,10 @@ export async function clickInToolFrame(page: import('playwright-core').Page, sel
     await page.mouse.click(origin.x + target.x, origin.y + target.y);
     // The panel may have reloaded itself (its status poll) between measuring and clicking: check
     // that the click reached the element, and try again if it did not.
-    const landed = await frame.evaluate(() => (window as unknown as { __clicked?: boolean }).__clicked === true).catch(() => false);
+    const landed = await page
+      .waitForFunction((t) => (window as unknown as { __toolClicks?: Set<string> }).__toolClicks?.has(t) === true, token, { timeout: 1500 })
+      .then(() => true)
+      .catch(() => false);
     if (landed) return;
     if (attempt >= 3) throw new Error(`the click on ${selector} in the tool frame did not reach it`);
   }
