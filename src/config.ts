@@ -153,6 +153,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     production: url(env, 'SENCE_RCE_PRODUCTION_URL', demo ? `${emulator}/rce/Registro` : OFFICIAL_SENCE_BASE_URLS.production),
   };
 
+  const defaultSessionLimitMinutes = integer(env, 'SESSION_LIMIT_MINUTES', 180, 10, 24 * 60);
+  // A learner keeps the panel open through a whole SENCE session and closes it at the end: the
+  // launch's ltik must still work then, with at least an hour of margin.
+  const ltikMaxAgeMinutes = integer(env, 'LTIK_MAX_AGE_MINUTES', 360, 60, 24 * 60);
+  if (ltikMaxAgeMinutes < defaultSessionLimitMinutes + 60) {
+    fail('LTIK_MAX_AGE_MINUTES', `must be at least SESSION_LIMIT_MINUTES + 60 (${defaultSessionLimitMinutes + 60}): the panel's session has to outlive a SENCE session`);
+  }
+
   return Object.freeze({
     nodeEnv,
     port,
@@ -169,12 +177,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     senceEmulatorPort,
     senceBaseUrls: Object.freeze(senceBaseUrls),
     attemptTtlMinutes: integer(env, 'ATTEMPT_TTL_MINUTES', 30, 1, 24 * 60),
-    defaultSessionLimitMinutes: integer(env, 'SESSION_LIMIT_MINUTES', 180, 10, 24 * 60),
+    defaultSessionLimitMinutes,
     defaultWarningMinutes: integer(env, 'SESSION_WARNING_MINUTES', 10, 1, 120),
     tokenMaxAgeSeconds: integer(env, 'LTI_TOKEN_MAX_AGE_SECONDS', 60, 5, 600),
-    // A learner keeps the panel open through a whole SENCE session (at most LIMIT_MAX minutes, 3 h by
-    // default) and closes it at the end: the ltik must still work then, with margin.
-    ltikMaxAgeMinutes: integer(env, 'LTIK_MAX_AGE_MINUTES', 360, 60, 24 * 60),
+    ltikMaxAgeMinutes,
     frameAncestors: (env.FRAME_ANCESTORS ?? '').split(/\s+/).filter(Boolean),
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
     devDefaults: Object.freeze(devDefaults) as unknown as string[],

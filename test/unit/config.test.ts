@@ -54,4 +54,18 @@ describe('loadConfig', () => {
     expect(err.code).toBe('config-invalid');
     expect(err.message.startsWith(variable)).toBe(true);
   });
+
+  it('keeps the ltik alive through a SENCE session: LTIK_MAX_AGE_MINUTES ≥ SESSION_LIMIT_MINUTES + 60', () => {
+    expect(loadConfig({}).ltikMaxAgeMinutes).toBe(360);
+    expect(loadConfig({ SESSION_LIMIT_MINUTES: '180', LTIK_MAX_AGE_MINUTES: '240' }).ltikMaxAgeMinutes).toBe(240);
+    const err = errorOf({ SESSION_LIMIT_MINUTES: '180', LTIK_MAX_AGE_MINUTES: '239' });
+    expect(err.message).toBe("LTIK_MAX_AGE_MINUTES must be at least SESSION_LIMIT_MINUTES + 60 (240): the panel's session has to outlive a SENCE session");
+    expect(errorOf({ SESSION_LIMIT_MINUTES: '400' }).message).toContain('LTIK_MAX_AGE_MINUTES must be at least SESSION_LIMIT_MINUTES + 60 (460)');
+  });
+
+  it('places the demo LMS on another site than the tool unless LMS_SIMULATOR_PUBLIC_URL says where', () => {
+    expect(loadConfig({}).lmsSimulatorPublicUrl).toBeNull();
+    expect(loadConfig({ LMS_SIMULATOR_PUBLIC_URL: 'http://lms.test:8080/' }).lmsSimulatorPublicUrl).toBe('http://lms.test:8080');
+    expect(errorOf({ LMS_SIMULATOR_PUBLIC_URL: 'ftp://x' }).message).toContain('LMS_SIMULATOR_PUBLIC_URL');
+  });
 });
