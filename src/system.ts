@@ -27,6 +27,8 @@ export interface SystemOptions {
   keyCache?: KeySetCache;
   /** Overrides for the LMS simulator (tests add users, change keys…). */
   lms?: Partial<Omit<LmsSimulatorOptions, 'tool' | 'port'>>;
+  /** How long the coordinator's report waits for the LMS roster (NRPS), in ms. */
+  rosterTimeoutMs?: number;
   /** Seed the demo OTEC and course settings (default: true in demo mode). */
   seedDemo?: boolean;
 }
@@ -64,7 +66,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const demoLinks = config.demo
     ? { lmsUrl: `http://localhost:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
     : null;
-  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now });
+  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now, rosterTimeoutMs: options.rosterTimeoutMs });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

@@ -16,6 +16,8 @@ import type {
   SenceAnswer,
   SessionState,
 } from '../domain/types';
+import type { CourseRoster } from '../domain/roster';
+import type { LearnerEnrollment } from '../domain/enrollment';
 
 export interface LearnerStore {
   /** Insert or update name/email/run; returns the stored learner. */
@@ -87,6 +89,25 @@ export interface LoginStateStore {
   deleteExpired(now: Date): Promise<number>;
 }
 
+/** The last roster fetched from the LMS (NRPS) per course: the report's cache, kept across restarts. */
+export interface RosterStore {
+  get(course: CourseKey): Promise<CourseRoster | null>;
+  /** Insert or replace the course's roster. */
+  save(roster: CourseRoster): Promise<void>;
+}
+
+/** Per-learner SENCE action and exempt mark (issue #9), one record per course and LMS user. */
+export interface EnrollmentStore {
+  get(course: CourseKey, sub: string): Promise<LearnerEnrollment | null>;
+  /** Every record of the course, ordered by sub. */
+  list(course: CourseKey): Promise<LearnerEnrollment[]>;
+  /**
+   * Inserts or replaces each record (by course and sub). Callers validate everything first: a batch
+   * is only written when every row of it is valid.
+   */
+  saveMany(records: LearnerEnrollment[]): Promise<void>;
+}
+
 export interface Stores {
   learners: LearnerStore;
   courses: CourseStore;
@@ -94,5 +115,7 @@ export interface Stores {
   attendance: AttendanceStore;
   audit: AuditLog;
   logins: LoginStateStore;
+  rosters: RosterStore;
+  enrollments: EnrollmentStore;
   close(): Promise<void>;
 }

@@ -17,6 +17,10 @@ import { learnerRoutes } from './routes/learner-routes';
 import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
+import { coordinatorRoutes } from './routes/coordinator-routes';
+import { RosterService } from '../application/roster-service';
+import { AlertService } from '../application/alert-service';
+import { nrpsRosterSource } from '../lti/nrps-roster-source';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -26,7 +30,12 @@ export interface AppDeps {
   logger: Logger;
   demo?: { lmsUrl: string; senceUrl: string } | null;
   now?: () => Date;
+  /** The LMS roster (NRPS) must arrive within this (default ROSTER_TIMEOUT_MS). */
+  rosterTimeoutMs?: number;
 }
+
+/** How long the coordinator's report waits for the LMS's roster before showing the tool's own records. */
+export const ROSTER_TIMEOUT_MS = 8000;
 
 export function buildApp(deps: AppDeps): Express {
   const { config, stores, lti, attendance, logger } = deps;
@@ -74,6 +83,11 @@ export function buildApp(deps: AppDeps): Express {
   });
   ltiHost.use(learnerRoutes({ stores, attendance, logger }));
   ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
+  // The coordinator's side (issue #9): report, learner pages, exports, actions, staff home.
+  const now = deps.now ?? (() => new Date());
+  const rosterTimeoutMs = deps.rosterTimeoutMs ?? ROSTER_TIMEOUT_MS;
+  const roster = new RosterService(stores, nrpsRosterSource(lti.provider, { timeoutMs: rosterTimeoutMs }), { timeoutSeconds: Math.ceil(rosterTimeoutMs / 1000) }, now);
+  ltiHost.use(coordinatorRoutes({ stores, roster, alerts: new AlertService(stores), logger, now }));
   ltiHost.use(deepLinkingRoutes({ provider: lti.provider, launchUrl: toolUrls(config.publicUrl).launch }));
   app.use('/lti', ltiHost);
 

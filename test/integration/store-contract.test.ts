@@ -640,6 +640,40 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.logins.consume('state-1', at(0))).toBeNull();
     });
   });
+
+  describe('RosterStore', () => {
+    const member = { userId: 'user-a', name: 'Ana Pérez', email: 'ana@example.cl', sourcedId: '12345678-5', roles: ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner'], active: true };
+
+    it('is empty for an unknown course, keeps the members and the time, and replaces per course', async () => {
+      expect(await stores.rosters.get(courseX)).toBeNull();
+      await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0 });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0 });
+      const second = { ...member, userId: 'user-b', name: null, email: null, sourcedId: null, roles: [], active: false };
+      await stores.rosters.save({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.get(courseY)).toBeNull();
+    });
+  });
+
+  describe('EnrollmentStore', () => {
+    const action = { codigoCurso: 'ACCION-0000002', codSence: '1234567890', lineaCapacitacion: 3 as const };
+    const record = (sub: string, overrides: Partial<import('../../src/domain/enrollment').LearnerEnrollment> = {}) => ({
+      course: courseX, sub, run: '12345678-5', action, exempt: false, updatedAt: T0, ...overrides,
+    });
+
+    it('saves a batch, lists a course ordered by sub, gets one, and replaces by (course, sub)', async () => {
+      expect(await stores.enrollments.list(courseX)).toEqual([]);
+      expect(await stores.enrollments.get(courseX, 'user-a')).toBeNull();
+      await stores.enrollments.saveMany([record('user-b'), record('user-a', { action: null, exempt: true, run: null })]);
+      await stores.enrollments.saveMany([record('user-c', { course: courseY })]);
+      expect(await stores.enrollments.list(courseX)).toEqual([record('user-a', { action: null, exempt: true, run: null }), record('user-b')]);
+      await stores.enrollments.saveMany([record('user-b', { exempt: true, updatedAt: at(MINUTE) })]);
+      expect(await stores.enrollments.get(courseX, 'user-b')).toEqual(record('user-b', { exempt: true, updatedAt: at(MINUTE) }));
+      expect(await stores.enrollments.list(courseY)).toEqual([record('user-c', { course: courseY })]);
+      await stores.enrollments.saveMany([]);
+      expect(await stores.enrollments.list(courseX)).toHaveLength(2);
+    });
+  });
 });
 
 // ---------------------------------------------------------------------------------------------- SQLite only
@@ -691,7 +725,7 @@ describe('SQLite file', () => {
       expect(await again.attendance.getSession(session.id)).toEqual(session);
       expect((await again.courses.get(courseX))?.settings).toEqual(settings);
       expect((await again.attendance.createSessionIfNoneActive(newSession())).created).toBe(false);
-      expect(db.prepare('SELECT COUNT(*) AS n FROM app_schema_version').get()).toEqual({ n: 1 });
+      expect(db.prepare('SELECT COUNT(*) AS n FROM app_schema_version').get()).toEqual({ n: SQLITE_SCHEMA_VERSION });
     } finally {
       await again.close();
     }

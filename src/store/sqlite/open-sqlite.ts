@@ -159,6 +159,32 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS app_login_states_by_expiry ON app_login_states (expires_at);
     `,
   },
+  {
+    // Issue #9: the roster cache (NRPS) and per-learner SENCE action / exempt marks.
+    version: 2,
+    sql: `
+      CREATE TABLE IF NOT EXISTS app_course_rosters (
+        issuer      TEXT NOT NULL,
+        client_id   TEXT NOT NULL,
+        context_id  TEXT NOT NULL,
+        members     TEXT NOT NULL,   -- JSON RosterMember[]
+        fetched_at  INTEGER NOT NULL,
+        PRIMARY KEY (issuer, client_id, context_id)
+      );
+
+      CREATE TABLE IF NOT EXISTS app_enrollments (
+        issuer      TEXT NOT NULL,
+        client_id   TEXT NOT NULL,
+        context_id  TEXT NOT NULL,
+        sub         TEXT NOT NULL,
+        run         TEXT,
+        action      TEXT,            -- JSON SenceAction or NULL (course default)
+        exempt      INTEGER NOT NULL, -- 0 | 1
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (issuer, client_id, context_id, sub)
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -1,0 +1,63 @@
+/** Report rows as the pages, the print page and the exports show them (Spanish, Santiago times). */
+import type { ReportRow } from '../domain/course-report';
+import { STATUS_LABELS } from '../domain/course-report';
+import { formatAccredited, formatSantiagoDateTime } from '../domain/time-format';
+import type { SenceAction } from '../domain/enrollment';
+import type { ToolLinks } from './staff-links';
+
+export const LINE_LABELS: Record<number, string> = { 1: 'Programas Sociales (Becas Laborales)', 3: 'Franquicia Tributaria', 6: 'FPT' };
+
+export function actionText(action: SenceAction | null): string {
+  if (!action) return 'sin acción (falta configurar el curso)';
+  return `${action.codigoCurso} · línea ${action.lineaCapacitacion}${action.codSence ? ` · CodSence ${action.codSence}` : ''}`;
+}
+
+export interface RowView {
+  sub: string;
+  name: string;
+  run: string;
+  runFix: string | null;
+  actionText: string;
+  codigoCurso: string;
+  actionIsOwn: boolean;
+  accreditedText: string;
+  percent: number;
+  accessMarkText: string;
+  sessionsText: string;
+  lastSessionText: string;
+  lastErrorText: string | null;
+  lastErrorHint: string | null;
+  status: ReportRow['status'];
+  statusLabel: string;
+  learnerHref: string;
+  inRoster: boolean;
+  launched: boolean;
+}
+
+export function learnerHref(links: ToolLinks, sub: string): string {
+  return links.href(`/lti/staff/learners/${encodeURIComponent(sub)}`);
+}
+
+export function rowView(r: ReportRow, links: ToolLinks): RowView {
+  return {
+    sub: r.sub,
+    name: r.name,
+    run: r.run ?? 'sin RUN',
+    runFix: r.runFix,
+    actionText: r.exempt ? 'exento (no SENCE)' : actionText(r.action),
+    codigoCurso: r.action?.codigoCurso ?? '',
+    actionIsOwn: r.actionSource === 'learner',
+    accreditedText: formatAccredited(r.accreditedSeconds),
+    percent: r.percent,
+    accessMarkText: r.accessMark ? 'Sí' : 'No',
+    sessionsText: r.sessionCount === 0 ? 'ninguna' : `${r.closedCount} cerrada(s) de ${r.sessionCount}`,
+    lastSessionText: r.lastSessionAt ? formatSantiagoDateTime(r.lastSessionAt) : '—',
+    lastErrorText: r.lastError ? `${r.lastError.code}: ${r.lastError.description}` : null,
+    lastErrorHint: r.lastError?.staffHint ?? null,
+    status: r.status,
+    statusLabel: STATUS_LABELS[r.status],
+    learnerHref: learnerHref(links, r.sub),
+    inRoster: r.inRoster,
+    launched: r.launched,
+  };
+}

@@ -1,0 +1,9 @@
+/** Every route of the coordinator's side (issue #9), mounted once under /lti; each is staff only. */
+import { Router } from 'express';
+import { staffReportRoutes, type StaffReportDeps } from './staff-report-routes';
+
+export function coordinatorRoutes(deps: StaffReportDeps): Router {
+  const router = Router();
+  router.use(staffReportRoutes(deps));
+  return router;
+}
