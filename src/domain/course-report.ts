@@ -82,7 +82,7 @@ export interface CourseReport {
 }
 
 const RUN_FIX: Record<RunProblem, string> = {
-  missing: 'El LMS no envía su RUN: complete el «Número de ID» del usuario (Moodle) o el SIS ID (Canvas), o configure el parámetro rut.',
+  missing: 'El LMS no envía su RUN (ni al entrar ni en la lista de participantes): complete el «Número de ID» del usuario (Moodle) o el SIS ID (Canvas), o configure el parámetro rut.',
   placeholder: 'El LMS envía un texto sin reemplazar (p. ej. $User.username): revise la sustitución del parámetro rut.',
   format: 'El RUN registrado en el LMS no tiene formato válido: debe ser 12345678-5 (sin puntos, con guion).',
   'check-digit': 'El dígito verificador del RUN registrado en el LMS no coincide: corrija el RUN del usuario.',

@@ -18,6 +18,7 @@ import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
 import { coordinatorRoutes } from './routes/coordinator-routes';
+import { staffHomeRoutes } from './routes/staff-home-routes';
 import { RosterService } from '../application/roster-service';
 import { AlertService } from '../application/alert-service';
 import { nrpsRosterSource } from '../lti/nrps-roster-source';
@@ -81,13 +82,16 @@ export function buildApp(deps: AppDeps): Express {
   ltiHost.get('/canvas.json', (_req, res) => {
     res.json(canvasDeveloperKey(config.publicUrl));
   });
-  ltiHost.use(learnerRoutes({ stores, attendance, logger }));
-  ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
-  // The coordinator's side (issue #9): report, learner pages, exports, actions, staff home.
+  // The coordinator's side (issue #9): staff home (before the learner's panel), report, learner
+  // pages, exports, actions (after the existing staff routes).
   const now = deps.now ?? (() => new Date());
   const rosterTimeoutMs = deps.rosterTimeoutMs ?? ROSTER_TIMEOUT_MS;
   const roster = new RosterService(stores, nrpsRosterSource(lti.provider, { timeoutMs: rosterTimeoutMs }), { timeoutSeconds: Math.ceil(rosterTimeoutMs / 1000) }, now);
-  ltiHost.use(coordinatorRoutes({ stores, roster, alerts: new AlertService(stores), logger, now }));
+  const coordinator = { stores, roster, alerts: new AlertService(stores), logger, now };
+  ltiHost.use(staffHomeRoutes(coordinator));
+  ltiHost.use(learnerRoutes({ stores, attendance, logger }));
+  ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
+  ltiHost.use(coordinatorRoutes(coordinator));
   ltiHost.use(deepLinkingRoutes({ provider: lti.provider, launchUrl: toolUrls(config.publicUrl).launch }));
   app.use('/lti', ltiHost);
 

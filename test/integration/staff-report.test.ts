@@ -36,9 +36,10 @@ describe('before any roster was fetched', () => {
   it('an LMS whose roster service answers 401 still gives a report of the tool\'s own records, and says so', async () => {
     const ana = await launchAs(sys, 'ana');
     await senceRoundTrip(sys, ana.client, ana.ltik, 'start');
-    diego = await launchAs(sys, 'diego');
     sys.lms!.nrps.failWith = 401;
     try {
+      diego = await launchAs(sys, 'diego'); // the staff home asks for the roster too
+      expect(decodeEntities(diego.panel.text)).toContain('El LMS rechazó la consulta de la lista de participantes (HTTP 401)');
       const res = await page('/lti/staff/report');
       expect(res.status).toBe(200);
       expect(res.text).toContain('El LMS rechazó la consulta de la lista de participantes (HTTP 401)');
@@ -68,7 +69,7 @@ describe('with the roster', () => {
     expect(rowsOf(res.text)).toEqual({ ana: 'al-dia', bruno: 'sin-run', camila: 'sin-marca', elena: 'sin-marca' });
     expect(res.text).toContain('Elena Muñoz');
     expect(res.text).toContain('15432987-0');
-    expect(res.text).toContain('nunca abrió la herramienta');
+    expect(res.text).toContain('sin ingresos registrados en la herramienta');
     expect(res.text).toContain('El LMS no envía su RUN');
     expect(res.text).toContain('Lista de participantes del LMS actualizada hace menos de 1 min.');
     expect(res.text).not.toContain('data-sub="diego"');
@@ -155,7 +156,7 @@ describe('with the roster', () => {
     expect(res.text).toContain('cierre aceptado');
     expect(res.text).not.toContain('callback-accepted');
     const elena = await page('/lti/staff/learners/elena');
-    expect(elena.text).toContain('Todavía no abrió ninguna sesión SENCE (nunca abrió la herramienta en el LMS)');
+    expect(elena.text).toContain('Todavía no abrió ninguna sesión SENCE (no tiene ingresos registrados en la herramienta)');
     const unknown = await page('/lti/staff/learners/nadie');
     expect(unknown.status).toBe(404);
     expect(unknown.text).toContain('Este estudiante no está en la lista del curso');
@@ -167,6 +168,25 @@ describe('with the roster', () => {
     expect(res.text).toContain('id="print-table"');
     expect(res.text).toContain('Elena Muñoz');
     expect(res.text).toContain('Generado el');
+  });
+});
+
+describe('staff home', () => {
+  it('shows the course state in one screen: configured, learners by status, open sessions, what to fix', async () => {
+    const camila = await launchAs(sys, 'camila');
+    const trip = await senceRoundTrip(sys, camila.client, camila.ltik, 'start', '9876543-3');
+    expect(trip.result.status).toBe(200);
+    const home = await launchAs(sys, 'diego');
+    const text = decodeEntities(home.panel.text);
+    expect(home.panel.status).toBe(200);
+    expect(text).toContain('Entraste como parte del equipo docente');
+    expect(text).toContain('SENCE está configurado: acción');
+    expect(text).toMatch(/id="home-sesion-abierta"[^>]*><strong>1<\/strong>/);
+    expect(text).toMatch(/id="home-sin-run"[^>]*><strong>1<\/strong>/);
+    expect(text).toMatch(/<ul id="open-now"><li><a href="[^"]*\/lti\/staff\/learners\/camila[^"]*">Camila Rojas<\/a>/);
+    expect(text).toContain('1 sin RUN');
+    for (const path of ['/lti/staff/report?', '/lti/staff/actions?', '/lti/staff?']) expect(text).toContain(`${path}ltik=${encodeURIComponent(home.ltik)}`);
+    await senceRoundTrip(sys, camila.client, camila.ltik, 'close', '9876543-3');
   });
 });
 
