@@ -2,10 +2,12 @@
 import { Router } from 'express';
 import { staffReportRoutes, type StaffReportDeps } from './staff-report-routes';
 import { staffExportRoutes } from './staff-export-routes';
+import { staffActionsRoutes } from './staff-actions-routes';
 
 export function coordinatorRoutes(deps: StaffReportDeps): Router {
   const router = Router();
   router.use(staffReportRoutes(deps));
   router.use(staffExportRoutes(deps));
+  router.use(staffActionsRoutes(deps));
   return router;
 }
