@@ -17,6 +17,8 @@ import { MongoRosterStore, rosterModel } from './mongo/mongo-roster-store';
 import { MongoEnrollmentStore, enrollmentModel } from './mongo/mongo-enrollment-store';
 import { SqliteRosterStore } from './sqlite/sqlite-roster-store';
 import { SqliteEnrollmentStore } from './sqlite/sqlite-enrollment-store';
+import { SqliteDigestStore } from './sqlite/sqlite-digest-store';
+import { MongoDigestStore, digestModel } from './mongo/mongo-digest-store';
 import type { Stores } from './ports';
 import { openSqliteDatabase, type Database } from './sqlite/open-sqlite';
 import { SqliteAttendanceStore } from './sqlite/sqlite-attendance-store';
@@ -47,6 +49,7 @@ export function sqliteStores(db: Database): Stores {
     logins: new SqliteLoginStateStore(db),
     rosters: new SqliteRosterStore(db),
     enrollments: new SqliteEnrollmentStore(db),
+    digests: new SqliteDigestStore(db),
     async close() {
       if (db.open) db.close();
     },
@@ -64,6 +67,7 @@ export function mongoStores(conn: Connection): Stores {
     logins: new MongoLoginStateStore(conn),
     rosters: new MongoRosterStore(conn),
     enrollments: new MongoEnrollmentStore(conn),
+    digests: new MongoDigestStore(conn),
     async close() {
       await conn.close();
     },
@@ -102,6 +106,7 @@ export async function openMongoStores(
     registerMongoModels(conn);
     rosterModel(conn);
     enrollmentModel(conn);
+    digestModel(conn);
     await conn.syncIndexes();
   } catch (error) {
     await conn.close().catch(() => undefined);

@@ -94,6 +94,24 @@ export interface RosterStore {
   get(course: CourseKey): Promise<CourseRoster | null>;
   /** Insert or replace the course's roster. */
   save(roster: CourseRoster): Promise<void>;
+  /** Every course with a stored roster (the daily alert digest walks them). */
+  listCourses(): Promise<CourseKey[]>;
+}
+
+/** Per course: when the daily alert digest was last tried and last delivered. */
+export interface DigestState {
+  course: CourseKey;
+  /** Santiago day (yyyy-mm-dd) of the last attempt, successful or not: one attempt per day. */
+  lastAttemptDay: string | null;
+  /** Last successful delivery: errors after it go in the next digest (nothing lost on a failure). */
+  lastSentAt: Date | null;
+  lastError: string | null;
+}
+
+export interface DigestStore {
+  get(course: CourseKey): Promise<DigestState | null>;
+  /** Insert or replace by course. */
+  save(state: DigestState): Promise<void>;
 }
 
 /** Per-learner SENCE action and exempt mark (issue #9), one record per course and LMS user. */
@@ -117,5 +135,6 @@ export interface Stores {
   logins: LoginStateStore;
   rosters: RosterStore;
   enrollments: EnrollmentStore;
+  digests: DigestStore;
   close(): Promise<void>;
 }

@@ -653,6 +653,27 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
       expect(await stores.rosters.get(courseY)).toBeNull();
     });
+
+    it('lists the courses that have a roster', async () => {
+      expect(await stores.rosters.listCourses()).toEqual([]);
+      await stores.rosters.save({ course: courseY, members: [], fetchedAt: T0 });
+      await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0 });
+      await stores.rosters.save({ course: courseX, members: [], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.listCourses()).toEqual([courseX, courseY]);
+    });
+  });
+
+  describe('DigestStore', () => {
+    it('is empty for an unknown course, round-trips nulls and dates, and replaces per course', async () => {
+      expect(await stores.digests.get(courseX)).toBeNull();
+      const failed = { course: courseX, lastAttemptDay: '2025-03-04', lastSentAt: null, lastError: 'connect ECONNREFUSED' };
+      await stores.digests.save(failed);
+      expect(await stores.digests.get(courseX)).toEqual(failed);
+      const sent = { course: courseX, lastAttemptDay: '2025-03-05', lastSentAt: at(MINUTE), lastError: null };
+      await stores.digests.save(sent);
+      expect(await stores.digests.get(courseX)).toEqual(sent);
+      expect(await stores.digests.get(courseY)).toBeNull();
+    });
   });
 
   describe('EnrollmentStore', () => {

@@ -49,6 +49,13 @@ export class MongoRosterStore implements RosterStore {
     };
   }
 
+  async listCourses(): Promise<CourseKey[]> {
+    const docs = await this.model.find({}, { course: 1 }).sort({ _id: 1 }).lean<Array<Pick<RosterDoc, 'course'>>>().exec();
+    return docs
+      .map((d) => ({ issuer: d.course.issuer, clientId: d.course.clientId, contextId: d.course.contextId }))
+      .sort((a, b) => a.issuer.localeCompare(b.issuer) || a.clientId.localeCompare(b.clientId) || a.contextId.localeCompare(b.contextId));
+  }
+
   async save(roster: CourseRoster): Promise<void> {
     const c = roster.course;
     await this.model

@@ -183,6 +183,16 @@ const MIGRATIONS: readonly Migration[] = [
         updated_at  INTEGER NOT NULL,
         PRIMARY KEY (issuer, client_id, context_id, sub)
       );
+
+      CREATE TABLE IF NOT EXISTS app_alert_digests (
+        issuer            TEXT NOT NULL,
+        client_id         TEXT NOT NULL,
+        context_id        TEXT NOT NULL,
+        last_attempt_day  TEXT,
+        last_sent_at      INTEGER,
+        last_error        TEXT,
+        PRIMARY KEY (issuer, client_id, context_id)
+      );
     `,
   },
 ];

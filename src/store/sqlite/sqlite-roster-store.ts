@@ -15,6 +15,7 @@ interface RosterRow {
 export class SqliteRosterStore implements RosterStore {
   private readonly getStmt;
   private readonly saveStmt;
+  private readonly listStmt;
 
   constructor(db: Database) {
     this.getStmt = db.prepare<[string, string, string], RosterRow>(
@@ -24,6 +25,13 @@ export class SqliteRosterStore implements RosterStore {
       `INSERT INTO app_course_rosters (issuer, client_id, context_id, members, fetched_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (issuer, client_id, context_id) DO UPDATE SET members = excluded.members, fetched_at = excluded.fetched_at`,
     );
+    this.listStmt = db.prepare<[], Pick<RosterRow, 'issuer' | 'client_id' | 'context_id'>>(
+      'SELECT issuer, client_id, context_id FROM app_course_rosters ORDER BY issuer, client_id, context_id',
+    );
+  }
+
+  async listCourses(): Promise<CourseKey[]> {
+    return this.listStmt.all().map((r) => ({ issuer: r.issuer, clientId: r.client_id, contextId: r.context_id }));
   }
 
   async get(course: CourseKey): Promise<CourseRoster | null> {
