@@ -7,6 +7,8 @@ import type { AttendanceSession } from '../domain/types';
 
 export interface Bar {
   label: string;
+  /** The label drawn under the bar ('' when bars are too many to label each; the table has them all). */
+  axisLabel: string;
   value: number;
   x: number;
   y: number;
@@ -26,14 +28,15 @@ export interface BarChart {
   bars: Bar[];
 }
 
-const WIDTH = 480;
-const HEIGHT = 220;
-const TOP = 24;
-const BOTTOM = 44;
+const WIDTH = 360;
+const HEIGHT = 200;
+const TOP = 26;
+const BOTTOM = 40;
 
-function layout(id: string, title: string, description: string, valueHeader: string, data: Array<{ label: string; value: number; cssClass?: string }>): BarChart {
+function layout(id: string, title: string, description: string, valueHeader: string, data: Array<{ label: string; value: number; cssClass?: string; short?: string }>): BarChart {
   const max = Math.max(1, ...data.map((d) => d.value));
-  const slot = WIDTH / Math.max(1, data.length);
+  const PAD = 16; // room for the first and last axis labels
+  const slot = (WIDTH - 2 * PAD) / Math.max(1, data.length);
   const barWidth = Math.max(4, Math.min(60, slot * 0.7));
   const plot = HEIGHT - TOP - BOTTOM;
   return {
@@ -46,7 +49,9 @@ function layout(id: string, title: string, description: string, valueHeader: str
     baseline: HEIGHT - BOTTOM,
     bars: data.map((d, i) => {
       const h = Math.round((d.value / max) * plot);
-      return { label: d.label, value: d.value, x: Math.round(i * slot + (slot - barWidth) / 2), y: HEIGHT - BOTTOM - h, width: Math.round(barWidth), height: h, cssClass: d.cssClass ?? 'bar' };
+      const every = data.length > 7 ? 3 : 1;
+      const axisLabel = (data.length - 1 - i) % every === 0 ? (d.short ?? d.label) : '';
+      return { label: d.label, axisLabel, value: d.value, x: Math.round(PAD + i * slot + (slot - barWidth) / 2), y: HEIGHT - BOTTOM - h, width: Math.round(barWidth), height: h, cssClass: d.cssClass ?? 'bar' };
     }),
   };
 }
@@ -89,6 +94,7 @@ export function sessionsPerDayChart(sessions: readonly AttendanceSession[], now:
 
 /** Learners by status. */
 export function statusChart(counts: Record<string, number>): BarChart {
-  const data = LEARNER_STATUSES.map((s) => ({ label: STATUS_LABELS[s], value: counts[s] ?? 0, cssClass: `bar bar-${s}` }));
+  const short: Record<string, string> = { 'con-error': 'error', 'sin-run': 'sin RUN', 'sesion-abierta': 'abierta', 'sin-marca': 'sin marca', 'al-dia': 'al día', exento: 'exento' };
+  const data = LEARNER_STATUSES.map((s) => ({ label: STATUS_LABELS[s], short: short[s], value: counts[s] ?? 0, cssClass: `bar bar-${s}` }));
   return layout('chart-status', 'Estados del curso', `Estudiantes por estado: ${data.map((d) => `${d.label}: ${d.value}`).join('; ')}.`, 'Estudiantes', data);
 }

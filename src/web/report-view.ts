@@ -21,6 +21,11 @@ export interface RowView {
   codigoCurso: string;
   actionIsOwn: boolean;
   accreditedText: string;
+  /** Compact for the table: "1 h 05 min". */
+  accreditedShort: string;
+  /** Compact for the table: the code, then line and CodSence. */
+  actionCode: string;
+  actionDetail: string;
   percent: number;
   accessMarkText: string;
   sessionsText: string;
@@ -32,6 +37,12 @@ export interface RowView {
   learnerHref: string;
   inRoster: boolean;
   launched: boolean;
+}
+
+/** "1 h 05 min". */
+export function shortDuration(seconds: number): string {
+  const total = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(total / 3600)} h ${String(Math.floor((total % 3600) / 60)).padStart(2, '0')} min`;
 }
 
 export function learnerHref(links: ToolLinks, sub: string): string {
@@ -48,9 +59,12 @@ export function rowView(r: ReportRow, links: ToolLinks): RowView {
     codigoCurso: r.action?.codigoCurso ?? '',
     actionIsOwn: r.actionSource === 'learner',
     accreditedText: formatAccredited(r.accreditedSeconds),
+    accreditedShort: shortDuration(r.accreditedSeconds),
+    actionCode: r.exempt ? 'exento' : (r.action?.codigoCurso ?? 'sin acción'),
+    actionDetail: r.exempt ? 'no SENCE' : r.action ? `línea ${r.action.lineaCapacitacion}${r.action.codSence ? ` · ${r.action.codSence}` : ''}` : 'falta configurar el curso',
     percent: r.percent,
     accessMarkText: r.accessMark ? 'Sí' : 'No',
-    sessionsText: r.sessionCount === 0 ? 'ninguna' : `${r.closedCount} cerrada(s) de ${r.sessionCount}`,
+    sessionsText: r.sessionCount === 0 ? 'ninguna' : `${r.closedCount} de ${r.sessionCount}`,
     lastSessionText: r.lastSessionAt ? formatSantiagoDateTime(r.lastSessionAt) : '—',
     lastErrorText: r.lastError ? `${r.lastError.code}: ${r.lastError.description}` : null,
     lastErrorHint: r.lastError?.staffHint ?? null,

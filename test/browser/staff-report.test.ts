@@ -43,17 +43,24 @@ async function overflow(p: Page): Promise<{ page: number; tool: number }> {
 /** Clicks a link in the frame and waits for the next page of the tool. */
 const navigateInFrame = (selector: string, waitFor: string): Promise<Frame> => followInToolFrame(page, selector, waitFor);
 
-/** Screenshot of the whole LMS page with the frame as tall as the tool's page (so the shot shows all of it). */
+/**
+ * Screenshot of the LMS page with the frame as tall as the tool's page, and a viewport tall enough
+ * to paint all of it (headless Chromium paints frame content only inside the viewport).
+ */
 async function fullShot(p: Page, name: string): Promise<void> {
   const frame = await toolFrame(p);
+  const size = p.viewportSize() ?? { width: 1100, height: 900 };
   const height = await frame.evaluate(() => document.documentElement.scrollHeight);
   await p.evaluate((h) => { (document.querySelector('iframe#tool-frame') as HTMLIFrameElement).style.height = `${h + 4}px`; }, height);
-  await p.waitForTimeout(150);
-  await p.screenshot({ path: shot(name), fullPage: true });
+  const total = await p.evaluate(() => document.documentElement.scrollHeight);
+  await p.setViewportSize({ width: size.width, height: Math.min(total, 8000) });
+  await p.waitForTimeout(200);
+  await p.screenshot({ path: shot(name) });
+  await p.setViewportSize(size);
   await p.evaluate(() => { (document.querySelector('iframe#tool-frame') as HTMLIFrameElement).style.height = ''; });
 }
 
-const rowSubs = (frame: Frame) => frame.evaluate(() => [...document.querySelectorAll('#report-table tbody tr')].map((tr) => [tr.getAttribute('data-sub'), tr.getAttribute('data-status')]));
+const rowSubs = (frame: Frame) => frame.evaluate(() => Array.from(document.querySelectorAll('#report-table tbody tr')).map((tr) => [tr.getAttribute('data-sub'), tr.getAttribute('data-status')]));
 
 describeIfChromium('coordinator in Chromium', () => {
   beforeAll(async () => {
@@ -87,14 +94,14 @@ describeIfChromium('coordinator in Chromium', () => {
     const rows = await rowSubs(frame);
     expect(rows).toEqual(expect.arrayContaining([['ana', 'al-dia'], ['bruno', 'sin-run'], ['camila', 'sin-marca'], ['elena', 'sin-marca']]));
     expect(await frame.locator('tr[data-sub="elena"]').textContent()).toContain('sin ingresos registrados en la herramienta');
-    const chartBoxes = await frame.evaluate(() => [...document.querySelectorAll('svg.chart-svg')].map((svg) => ({ w: svg.getBoundingClientRect().width, bars: svg.querySelectorAll('rect').length, title: svg.querySelector('title')?.textContent })));
+    const chartBoxes = await frame.evaluate(() => Array.from(document.querySelectorAll('svg.chart-svg')).map((svg) => ({ w: svg.getBoundingClientRect().width, bars: svg.querySelectorAll('rect').length, title: svg.querySelector('title')?.textContent })));
     expect(chartBoxes.map((c) => c.title)).toEqual(['Estados del curso', 'Distribución del avance', 'Sesiones por día']);
     for (const c of chartBoxes) {
       expect(c.w).toBeGreaterThan(200);
       expect(c.bars).toBeGreaterThan(0);
     }
     // The status chart's bars have heights proportional to the counts (sin marca: 2, al día: 1).
-    const heights = await frame.evaluate(() => Object.fromEntries([...document.querySelectorAll('#chart-status rect')].map((r) => [r.getAttribute('class'), Number(r.getAttribute('height'))])));
+    const heights = await frame.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('#chart-status rect')).map((r) => [r.getAttribute('class'), Number(r.getAttribute('height'))])));
     expect(heights['bar bar-sin-marca']).toBe(2 * heights['bar bar-al-dia']!);
     expect(await overflow(page)).toEqual({ page: 0, tool: 0 });
     await fullShot(page, 'staff-02-report-desktop'); // the whole report, charts at the bottom
