@@ -19,6 +19,9 @@ export type DecodedUpload = { ok: true; text: string; encoding: 'UTF-8' | 'Latin
 /** UTF-8 when the bytes are valid UTF-8, else Latin-1 (Windows-1252, what Excel "CSV" writes in Chile). */
 export function decodeUpload(bytes: Uint8Array): DecodedUpload {
   if (bytes.length === 0) return { ok: false, message: 'El archivo está vacío.' };
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return { ok: false, message: 'El archivo está en UTF-16 («Texto Unicode» de Excel). Guárdelo como «CSV UTF-8» o «CSV (delimitado por punto y coma)» y súbalo de nuevo.' };
+  }
   if (bytes.includes(0)) return { ok: false, message: 'El archivo no es un CSV de texto (parece un archivo binario, por ejemplo un .xlsx). Guárdelo como «CSV (delimitado por punto y coma)».' };
   const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
   try {

@@ -65,6 +65,7 @@ describe('parseActionUpload', () => {
 
   it('refuses files that are not text CSV, empty, without separator, or over the limits (exactly at the limit is fine)', () => {
     expect(parse(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00])).fileErrors[0]).toContain('no es un CSV de texto');
+    expect(parse(Buffer.from('\uFEFF12345678-5;ACCION-0002', 'utf16le')).fileErrors[0]).toMatch(/^El archivo está en UTF-16/);
     expect(parse('').fileErrors).toEqual(['El archivo está vacío.']);
     expect(parse('\r\n\r\n').fileErrors).toEqual(['El archivo no tiene filas.']);
     expect(parse('12345678-5 ACCION-0002').fileErrors[0]).toContain('No se reconoce el separador');
