@@ -4,7 +4,7 @@
  * tool's records; statuses, filters, the learner's page, the staff home, and role checks.
  */
 import { launchAs, type Launch } from '../support/lti-flow';
-import { senceRoundTrip } from '../support/sence-flow';
+import { loginAtClaveUnica, postBackForm, pressPanelButton, senceRoundTrip } from '../support/sence-flow';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 import { decodeEntities } from '../support/http-client';
 
@@ -160,6 +160,20 @@ describe('with the roster', () => {
     const unknown = await page('/lti/staff/learners/nadie');
     expect(unknown.status).toBe(404);
     expect(unknown.text).toContain('Este estudiante no está en la lista del curso');
+  });
+
+  it('a learner\'s page marks a tampered callback "origen no verificado", with the reason in Spanish', async () => {
+    const camila = await launchAs(sys, 'camila');
+    const trip = await pressPanelButton(sys, camila.client, camila.ltik, 'start');
+    const back = await loginAtClaveUnica(camila.client, trip.atSence, '9876543-3');
+    const forged = await camila.client.submit(postBackForm(back), { RunAlumno: '12345678-5' });
+    expect(forged.status).toBe(400);
+    const res = await page('/lti/staff/learners/camila');
+    expect(res.text).toContain('Respuesta rechazada');
+    expect(res.text).toContain('rechazada: RunAlumno no coincide');
+    expect(res.text).toContain('origen no verificado');
+    expect(res.text).toContain('formulario de inicio enviado a SENCE (ambiente de pruebas)');
+    expect((await page('/lti/staff/learners/ana')).text).not.toContain('origen no verificado');
   });
 
   it('the print-friendly page lists the whole report', async () => {
