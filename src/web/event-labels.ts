@@ -4,7 +4,7 @@
  * the English `reason` texts the tool records ("start success", "close error 211"). No code is ever
  * shown raw to staff.
  */
-import type { AttendanceSession, AuditEntry, AuditEvent, SessionState } from '../domain/types';
+import type { AuditEntry, AuditEvent, SessionState } from '../domain/types';
 
 export const EVENT_LABELS: Readonly<Record<AuditEvent, string>> = Object.freeze({
   'attempt-created': 'Envío a SENCE',
@@ -100,8 +100,4 @@ export function isUnverifiedOrigin(entry: Pick<AuditEntry, 'event' | 'details' |
   if (entry.event !== 'callback-rejected') return false;
   const step = typeof entry.details?.step === 'string' ? entry.details.step : entry.reason.split(':')[0];
   return step === 'callback-token' || step === 'run-alumno' || step === 'cod-sence' || step === 'codigo-curso' || step === 'id-sesion-alumno' || step === 'attempt-session';
-}
-
-export function sessionOutcome(s: AttendanceSession): string {
-  return sessionStateLabel(s.state);
 }
