@@ -7,12 +7,13 @@ import { staffOnly } from '../staff-guard';
 import { loadCoordinatorContext, type CoordinatorDeps } from '../coordinator-context';
 import { reportTable, sessionsTable, type Table } from '../../domain/export-table';
 import { toCsv, toXlsx } from '../exports/table-writers';
+import { santiagoDay } from '../charts';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 function fileName(kind: string, contextId: string, now: Date, ext: string): string {
   const safe = contextId.normalize('NFD').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'curso';
-  return `asistencia-sence-${kind}-${safe}-${now.toISOString().slice(0, 10)}.${ext}`;
+  return `asistencia-sence-${kind}-${safe}-${santiagoDay(now)}.${ext}`;
 }
 
 async function send(res: Response, table: Table, name: string, format: 'csv' | 'xlsx', title: string): Promise<void> {
