@@ -48,6 +48,8 @@ export interface Config {
   frameAncestors: string[];
   /** TRUST_PROXY: number of proxy hops to trust for req.ip / req.secure. */
   trustProxy: number;
+  /** Daily alert digest by e-mail (SMTP_URL, ALERT_FROM, ALERT_DIGEST_HOUR); null = off (SMTP_URL unset). */
+  alertMail: { smtpUrl: string; from: string; digestHour: number } | null;
   /** Which development defaults are in use (for the start-up warning). */
   devDefaults: string[];
 }
@@ -160,6 +162,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (ltikMaxAgeMinutes < defaultSessionLimitMinutes + 60) {
     fail('LTIK_MAX_AGE_MINUTES', `must be at least SESSION_LIMIT_MINUTES + 60 (${defaultSessionLimitMinutes + 60}): the panel's session has to outlive a SENCE session`);
   }
+  const smtpUrl = (env.SMTP_URL ?? '').trim() || null;
+  let alertMail: Config['alertMail'] = null;
+  if (smtpUrl) {
+    if (!/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) fail('SMTP_URL', 'must be an smtp:// or smtps:// URL (e.g. smtps://user:password@smtp.example.cl:465)');
+    const from = (env.ALERT_FROM ?? '').trim();
+    if (!from) fail('ALERT_FROM', 'is required when SMTP_URL is set (the sender of the alert e-mails, e.g. "Asistencia SENCE <alertas@otec.cl>")');
+    if (!/^([^<>\r\n]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/.test(from)) fail('ALERT_FROM', `must be an e-mail address, optionally with a name ("Asistencia SENCE <alertas@otec.cl>"), got "${from}"`);
+    alertMail = Object.freeze({ smtpUrl, from, digestHour: integer(env, 'ALERT_DIGEST_HOUR', 8, 0, 23) });
+  }
 
   return Object.freeze({
     nodeEnv,
@@ -183,6 +194,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ltikMaxAgeMinutes,
     frameAncestors: (env.FRAME_ANCESTORS ?? '').split(/\s+/).filter(Boolean),
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
+    alertMail,
     devDefaults: Object.freeze(devDefaults) as unknown as string[],
   });
 }

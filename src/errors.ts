@@ -45,6 +45,10 @@ export type ErrorCode =
   | 'sence-callback-mismatch'
   | 'sence-callback-invalid'
   | 'sence-attempt-expired'
+  // the coordinator's side (issue #9)
+  | 'learner-exempt'
+  | 'upload-invalid'
+  | 'upload-too-large'
   // generic
   | 'bad-request'
   | 'not-found'

@@ -19,6 +19,8 @@ import { toolUrls } from './lti/tool-urls';
 import { seedDemo } from './demo-seed';
 import { startLmsSimulator, type LmsSimulator, type LmsSimulatorOptions } from './simulators/lms';
 import { startSenceEmulator, type SenceEmulator } from './simulators/sence';
+import { AlertDigestJob } from './application/alert-digest';
+import { smtpMailer } from './mail/smtp-mailer';
 
 export interface SystemOptions {
   logger?: Logger;
@@ -27,6 +29,8 @@ export interface SystemOptions {
   keyCache?: KeySetCache;
   /** Overrides for the LMS simulator (tests add users, change keys…). */
   lms?: Partial<Omit<LmsSimulatorOptions, 'tool' | 'port'>>;
+  /** How long the coordinator's report waits for the LMS roster (NRPS), in ms. */
+  rosterTimeoutMs?: number;
   /** Seed the demo OTEC and course settings (default: true in demo mode). */
   seedDemo?: boolean;
 }
@@ -42,8 +46,13 @@ export interface RunningSystem {
   server: Server;
   lms: LmsSimulator | null;
   sence: SenceEmulator | null;
+  /** The daily alert digest (null when SMTP_URL is unset); it runs every 15 minutes on its own. */
+  alertDigest: AlertDigestJob | null;
   close(): Promise<void>;
 }
+
+/** How often the alert digest job looks for courses due (it sends at most once per course and day). */
+export const ALERT_DIGEST_INTERVAL_MS = 15 * 60_000;
 
 export async function startSystem(config: Readonly<Config>, options: SystemOptions = {}): Promise<RunningSystem> {
   const logger = options.logger ?? consoleLogger;
@@ -66,7 +75,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const demoLinks = config.demo
     ? { lmsUrl: config.lmsSimulatorPublicUrl ?? `http://127.0.0.1:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
     : null;
-  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now });
+  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now, rosterTimeoutMs: options.rosterTimeoutMs });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -87,6 +96,16 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     if (options.seedDemo ?? true) await seedDemo({ stores, config, lms, now: now() });
   }
 
+  const alertDigest = config.alertMail
+    ? new AlertDigestJob(stores, smtpMailer(config.alertMail.smtpUrl), { from: config.alertMail.from, digestHour: config.alertMail.digestHour }, logger, now)
+    : null;
+  const digestTimer = alertDigest
+    ? setInterval(() => {
+        alertDigest.runOnce().catch((err: unknown) => logger.log('error', 'alert digest run failed', { error: (err as Error).message }));
+      }, ALERT_DIGEST_INTERVAL_MS)
+    : null;
+  digestTimer?.unref();
+
   const sweepTimer = setInterval(() => {
     lti.sweep();
     stores.logins.deleteExpired(now()).catch(() => undefined);
@@ -105,8 +124,10 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     server,
     lms,
     sence,
+    alertDigest,
     async close() {
       clearInterval(sweepTimer);
+      if (digestTimer) clearInterval(digestTimer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await lms?.close();

@@ -33,6 +33,7 @@ import { describeSenceError, type SenceErrorDescription } from '../domain/sence-
 import { formatAccredited, progressPercent } from '../domain/time-format';
 import { openSecret } from '../domain/token-crypto';
 import { buildCloseForm, buildStartForm, type AutoPostForm } from '../sence/rce-form';
+import { settingsForLearner } from '../domain/enrollment';
 import { deriveCallbackToken, deriveWindowKey, hashCallbackToken, tokenMatches } from '../sence/callback-token';
 import { parseCallbackBody, verifyCallback } from '../sence/verify-callback';
 
@@ -92,6 +93,8 @@ export interface PanelView {
   active: ActiveSessionView | null;
   lastEnded: EndedSessionView | null;
   sessionCount: number;
+  /** Marked exempt by staff (becario, not financed by SENCE): no SENCE registration, no open button. */
+  exempt: boolean;
 }
 
 export class AttendanceService {
@@ -105,6 +108,7 @@ export class AttendanceService {
   async panel(learner: LearnerKey, courseKey: CourseKey, course: Course | null): Promise<PanelView> {
     const now = this.now();
     let sessions = await this.stores.attendance.listSessions(learner, courseKey);
+    const enrollment = await this.stores.enrollments.get(courseKey, learner.sub);
     const expired = await this.expireDue(sessions.filter((s) => ACTIVE_STATES.includes(s.state)), now, null);
     if (expired.length) sessions = sessions.map((s) => expired.find((e) => e.id === s.id) ?? s);
     const accredited = totalAccreditedSeconds(sessions);
@@ -131,6 +135,7 @@ export class AttendanceService {
           }
         : null,
       sessionCount: sessions.length,
+      exempt: enrollment?.exempt === true,
     };
   }
 
@@ -146,6 +151,12 @@ export class AttendanceService {
     if (!learner.run) {
       throw new AppError('run-missing', 422, 'No tenemos tu RUN, así que no podemos enviarte a SENCE. Avísale a tu relator o coordinador.', {
         staffHint: 'La plataforma no envió un RUN válido para este usuario (parámetro personalizado rut o lis.person_sourcedid).',
+      });
+    }
+    const enrollment = await this.stores.enrollments.get(course, learner.sub);
+    if (enrollment?.exempt) {
+      throw new AppError('learner-exempt', 409, 'Estás marcado como exento de SENCE en este curso: no necesitas registrar asistencia en SENCE.', {
+        staffHint: 'El equipo del curso lo marcó como exento (becario). Quite la marca en su página del reporte si debe registrar asistencia.',
       });
     }
     const otec = await this.stores.otecs.get(settings.otecId);
@@ -170,7 +181,8 @@ export class AttendanceService {
         environment: settings.environment,
         run: learner.run,
         otecRut: otec.rut,
-        settings,
+        // The learner's own SENCE action (CodigoCurso, line, CodSence) when staff assigned one.
+        settings: settingsForLearner(settings, enrollment),
         now,
       });
       const created = await this.stores.attendance.createSessionIfNoneActive(candidate);

@@ -159,7 +159,12 @@ export type AuditEvent =
   | 'settings-rejected'
   | 'otec-saved'
   | 'access-denied'
-  | 'launch-rejected';
+  | 'launch-rejected'
+  // issue #9: per-learner action / exempt marks, and the staff alert digest
+  | 'enrollment-saved'
+  | 'enrollment-rejected'
+  | 'alert-digest-sent'
+  | 'alert-digest-failed';
 
 export interface AuditEntry {
   id: string;

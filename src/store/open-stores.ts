@@ -13,6 +13,12 @@ import {
   MongoOtecStore,
 } from './mongo/mongo-stores';
 import { registerMongoModels } from './mongo/schemas';
+import { MongoRosterStore, rosterModel } from './mongo/mongo-roster-store';
+import { MongoEnrollmentStore, enrollmentModel } from './mongo/mongo-enrollment-store';
+import { SqliteRosterStore } from './sqlite/sqlite-roster-store';
+import { SqliteEnrollmentStore } from './sqlite/sqlite-enrollment-store';
+import { SqliteDigestStore } from './sqlite/sqlite-digest-store';
+import { MongoDigestStore, digestModel } from './mongo/mongo-digest-store';
 import type { Stores } from './ports';
 import { openSqliteDatabase, type Database } from './sqlite/open-sqlite';
 import { SqliteAttendanceStore } from './sqlite/sqlite-attendance-store';
@@ -41,6 +47,9 @@ export function sqliteStores(db: Database): Stores {
     attendance: new SqliteAttendanceStore(db),
     audit: new SqliteAuditLog(db),
     logins: new SqliteLoginStateStore(db),
+    rosters: new SqliteRosterStore(db),
+    enrollments: new SqliteEnrollmentStore(db),
+    digests: new SqliteDigestStore(db),
     async close() {
       if (db.open) db.close();
     },
@@ -56,6 +65,9 @@ export function mongoStores(conn: Connection): Stores {
     attendance: new MongoAttendanceStore(conn),
     audit: new MongoAuditLog(conn),
     logins: new MongoLoginStateStore(conn),
+    rosters: new MongoRosterStore(conn),
+    enrollments: new MongoEnrollmentStore(conn),
+    digests: new MongoDigestStore(conn),
     async close() {
       await conn.close();
     },
@@ -92,6 +104,9 @@ export async function openMongoStores(
   }
   try {
     registerMongoModels(conn);
+    rosterModel(conn);
+    enrollmentModel(conn);
+    digestModel(conn);
     await conn.syncIndexes();
   } catch (error) {
     await conn.close().catch(() => undefined);

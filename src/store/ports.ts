@@ -16,6 +16,8 @@ import type {
   SenceAnswer,
   SessionState,
 } from '../domain/types';
+import type { CourseRoster } from '../domain/roster';
+import type { LearnerEnrollment } from '../domain/enrollment';
 
 export interface LearnerStore {
   /** Insert or update name/email/run; returns the stored learner. */
@@ -101,6 +103,43 @@ export interface LoginStateStore {
   deleteExpired(now: Date): Promise<number>;
 }
 
+/** The last roster fetched from the LMS (NRPS) per course: the report's cache, kept across restarts. */
+export interface RosterStore {
+  get(course: CourseKey): Promise<CourseRoster | null>;
+  /** Insert or replace the course's roster. */
+  save(roster: CourseRoster): Promise<void>;
+  /** Every course with a stored roster (the daily alert digest walks them). */
+  listCourses(): Promise<CourseKey[]>;
+}
+
+/** Per course: when the daily alert digest was last tried and last delivered. */
+export interface DigestState {
+  course: CourseKey;
+  /** Santiago day (yyyy-mm-dd) of the last attempt, successful or not: one attempt per day. */
+  lastAttemptDay: string | null;
+  /** Last successful delivery: errors after it go in the next digest (nothing lost on a failure). */
+  lastSentAt: Date | null;
+  lastError: string | null;
+}
+
+export interface DigestStore {
+  get(course: CourseKey): Promise<DigestState | null>;
+  /** Insert or replace by course. */
+  save(state: DigestState): Promise<void>;
+}
+
+/** Per-learner SENCE action and exempt mark (issue #9), one record per course and LMS user. */
+export interface EnrollmentStore {
+  get(course: CourseKey, sub: string): Promise<LearnerEnrollment | null>;
+  /** Every record of the course, ordered by sub. */
+  list(course: CourseKey): Promise<LearnerEnrollment[]>;
+  /**
+   * Inserts or replaces each record (by course and sub). Callers validate everything first: a batch
+   * is only written when every row of it is valid.
+   */
+  saveMany(records: LearnerEnrollment[]): Promise<void>;
+}
+
 export interface Stores {
   learners: LearnerStore;
   courses: CourseStore;
@@ -108,5 +147,8 @@ export interface Stores {
   attendance: AttendanceStore;
   audit: AuditLog;
   logins: LoginStateStore;
+  rosters: RosterStore;
+  enrollments: EnrollmentStore;
+  digests: DigestStore;
   close(): Promise<void>;
 }

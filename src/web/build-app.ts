@@ -14,10 +14,15 @@ import { securityHeaders, originOf } from './security-headers';
 import { errorMiddleware, notFoundMiddleware } from './error-handler';
 import type { Logger } from './logger';
 import { learnerRoutes } from './routes/learner-routes';
-import { bindLtikToCourse } from './launch-context';
+import { bindLtikToCourse, navigationPostAsGet } from './launch-context';
 import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
+import { coordinatorRoutes } from './routes/coordinator-routes';
+import { staffHomeRoutes } from './routes/staff-home-routes';
+import { RosterService } from '../application/roster-service';
+import { AlertService } from '../application/alert-service';
+import { nrpsRosterSource } from '../lti/nrps-roster-source';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -27,7 +32,12 @@ export interface AppDeps {
   logger: Logger;
   demo?: { lmsUrl: string; senceUrl: string } | null;
   now?: () => Date;
+  /** The LMS roster (NRPS) must arrive within this (default ROSTER_TIMEOUT_MS). */
+  rosterTimeoutMs?: number;
 }
+
+/** How long the coordinator's report waits for the LMS's roster before showing the tool's own records. */
+export const ROSTER_TIMEOUT_MS = 8000;
 
 export function buildApp(deps: AppDeps): Express {
   const { config, stores, lti, attendance, logger } = deps;
@@ -73,9 +83,17 @@ export function buildApp(deps: AppDeps): Express {
   ltiHost.get('/canvas.json', (_req, res) => {
     res.json(canvasDeveloperKey(config.publicUrl));
   });
-  ltiHost.use(bindLtikToCourse);
+  // The coordinator's side (issue #9): staff home (before the learner's panel), report, learner
+  // pages, exports, actions (after the existing staff routes).
+  const now = deps.now ?? (() => new Date());
+  const rosterTimeoutMs = deps.rosterTimeoutMs ?? ROSTER_TIMEOUT_MS;
+  const roster = new RosterService(stores, nrpsRosterSource(lti.provider, { timeoutMs: rosterTimeoutMs }), { timeoutSeconds: Math.ceil(rosterTimeoutMs / 1000) }, now);
+  const coordinator = { stores, roster, alerts: new AlertService(stores), logger, now };
+  ltiHost.use(bindLtikToCourse, navigationPostAsGet);
+  ltiHost.use(staffHomeRoutes(coordinator));
   ltiHost.use(learnerRoutes({ stores, attendance, logger, config }));
   ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
+  ltiHost.use(coordinatorRoutes(coordinator));
   ltiHost.use(deepLinkingRoutes({ provider: lti.provider, launchUrl: toolUrls(config.publicUrl).launch }));
   app.use('/lti', ltiHost);
 

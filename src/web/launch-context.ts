@@ -55,3 +55,27 @@ export function bindLtikToCourse(req: Request, res: Response, next: NextFunction
   }
   next();
 }
+
+/**
+ * The tool's own links are posted (public/tool-nav.js) so the ltik stays out of URLs: a POST with
+ * `_nav=1` is a navigation, answered as the GET of the same URL (query included). Read-only by
+ * construction: only GET routes can match it.
+ */
+export function navigationPostAsGet(req: Request, _res: Response, next: NextFunction): void {
+  if (req.method === 'POST' && (req.body as Record<string, unknown> | undefined)?._nav === '1') req.method = 'GET';
+  next();
+}
+
+/**
+ * Post/redirect/get without the ltik in a URL: after a change, the browser is sent on to `path` with
+ * a navigation POST (auto-submitted) carrying the ltik and course, instead of a 303 whose GET would
+ * have to carry the ltik in its query.
+ */
+export function navigateTo(res: Response, path: string, lead = 'Cambios guardados.'): void {
+  const locals = res.locals as { ltik?: string; courseRef?: string };
+  res.set('Cache-Control', 'no-store').render('auto-post', {
+    title: 'Asistencia SENCE',
+    lead,
+    form: { action: path, fields: { ltik: locals.ltik ?? '', course: locals.courseRef ?? '', _nav: '1' } },
+  });
+}

@@ -185,33 +185,44 @@ describe('LTI Platform Storage (as Canvas offers it)', () => {
 });
 
 describe('the session: the ltik alone, with an expiry and a course', () => {
-  const routes: Array<{ method: 'GET' | 'POST'; path: string; staff?: boolean }> = [
+  /** Every route behind the ltik; `nav`: reached as the tool's links do (a navigation POST). */
+  const routes: Array<{ method: 'GET' | 'POST'; path: string; nav?: boolean }> = [
     { method: 'GET', path: '/lti/' },
     { method: 'POST', path: '/lti/' },
     { method: 'GET', path: '/lti/api/status' },
     { method: 'POST', path: '/lti/sence/start' },
     { method: 'POST', path: '/lti/sence/close' },
-    { method: 'POST', path: '/lti/deep-link', staff: true },
-    { method: 'GET', path: '/lti/staff', staff: true },
-    { method: 'POST', path: '/lti/staff', staff: true },
-    { method: 'POST', path: '/lti/staff/settings', staff: true },
-    { method: 'POST', path: '/lti/staff/otecs', staff: true },
-    { method: 'POST', path: '/lti/staff/attendance', staff: true },
-    { method: 'POST', path: '/lti/staff/attendance.csv', staff: true },
-    { method: 'POST', path: '/lti/staff/audit', staff: true },
+    { method: 'POST', path: '/lti/deep-link' },
+    { method: 'GET', path: '/lti/staff' },
+    { method: 'POST', path: '/lti/staff', nav: true },
+    { method: 'POST', path: '/lti/staff/settings' },
+    { method: 'POST', path: '/lti/staff/otecs' },
+    { method: 'POST', path: '/lti/staff/attendance', nav: true },
+    { method: 'POST', path: '/lti/staff/attendance.csv', nav: true },
+    { method: 'POST', path: '/lti/staff/audit', nav: true },
+    { method: 'POST', path: '/lti/staff/report', nav: true },
+    { method: 'POST', path: '/lti/staff/report/print', nav: true },
+    { method: 'POST', path: '/lti/staff/actions', nav: true },
+    { method: 'POST', path: '/lti/staff/actions/upload' },
+    { method: 'POST', path: '/lti/staff/learners/ana', nav: true },
+    { method: 'POST', path: '/lti/staff/learners/ana/enrollment' },
+    { method: 'POST', path: '/lti/staff/export/report.csv', nav: true },
+    { method: 'POST', path: '/lti/staff/export/report.xlsx', nav: true },
+    { method: 'POST', path: '/lti/staff/export/sessions.csv', nav: true },
+    { method: 'POST', path: '/lti/staff/export/sessions.xlsx', nav: true },
   ];
 
-  const call = (client: HttpClient, r: { method: string; path: string }, ltik: string, course: string) =>
+  const call = (client: HttpClient, r: { method: string; path: string; nav?: boolean }, ltik: string, course: string) =>
     r.method === 'GET'
       ? client.get(`${sys.url}${r.path}`, { authorization: `Bearer ${ltik}`, 'x-asistencia-course': course, accept: r.path.includes('/api/') ? 'application/json' : 'text/html' })
-      : client.post(`${sys.url}${r.path}`, { ltik, course });
+      : client.post(`${sys.url}${r.path}`, { ltik, course, ...(r.nav ? { _nav: '1' } : {}) });
 
   it('works on every route with the ltik alone (header or body), no cookie', async () => {
     const ana = await launchAs(sys, 'ana');
     const status = await ana.client.get(`${sys.url}/lti/api/status`, { authorization: `Bearer ${ana.ltik}`, 'x-asistencia-course': ana.course, accept: 'application/json' });
     expect(status.status).toBe(200);
     const diego = await launchAs(sys, 'diego');
-    for (const path of ['/lti/staff', '/lti/staff/attendance', '/lti/staff/audit']) {
+    for (const path of ['/lti/staff', '/lti/staff/attendance', '/lti/staff/audit', '/lti/staff/report', '/lti/staff/actions', '/lti/staff/learners/ana']) {
       const page = await openToolPage(sys, diego, path);
       expect(page.status).toBe(200);
     }
@@ -228,7 +239,7 @@ describe('the session: the ltik alone, with an expiry and a course', () => {
     }
     // Still within its lifetime, the same ltik re-signed works.
     const fresh = jwt.sign({ ...claims, iat: Math.floor(Date.now() / 1000) - sys.config.ltikMaxAgeMinutes * 60 + 30 }, sys.config.ltiKey, { algorithm: 'HS256' });
-    expect((await call(diego.client, { method: 'POST', path: '/lti/staff/audit' }, fresh, diego.course)).status).toBe(200);
+    expect((await call(diego.client, { method: 'POST', path: '/lti/staff/audit', nav: true }, fresh, diego.course)).status).toBe(200);
   });
 
   it('an ltik sent with another course is refused on every route, and nothing changes', async () => {

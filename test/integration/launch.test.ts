@@ -103,8 +103,10 @@ describe('instructor launch', () => {
     const { panel, ltik } = await launchAs(sys, 'diego');
     expect(panel.status).toBe(200);
     expect(panel.text).toContain('Entraste como parte del equipo docente');
-    // The setup link posts the ltik (never in a URL).
-    expect(panel.text).toMatch(/<form method="post" action="\/lti\/staff" class="inline-form">\s*<input type="hidden" name="ltik" value="[^"]+">[\s\S]*?id="nav-settings">Configuración SENCE/);
+    // The settings link carries no ltik: public/tool-nav.js posts it with the page's session.
+    expect(panel.text).toContain('<a class="btn btn-secondary" id="nav-settings" href="/lti/staff">Configuración SENCE</a>');
+    expect(panel.text).toContain(`<div id="tool-session" hidden data-ltik="${ltik}"`);
+    expect(panel.text).toContain('<script src="/public/tool-nav.js" defer></script>');
     expect(panel.text).not.toContain(`ltik=${encodeURIComponent(ltik)}`);
     expect(panel.text).not.toContain('CLICK AQUÍ PARA ABRIR SESIÓN EN SENCE');
   });

@@ -239,7 +239,7 @@ describe('JWKS and registration data', () => {
       authConfig: { method: 'JWK_SET', key: `${sim.url}/jwks` },
     });
     expect(sim.deploymentId).toBe('1');
-    expect(sim.users.map((u) => u.id)).toEqual(['ana', 'bruno', 'camila', 'diego']);
+    expect(sim.users.map((u) => u.id)).toEqual(['ana', 'bruno', 'camila', 'elena', 'diego']);
   });
 });
 
@@ -513,13 +513,13 @@ describe('token endpoint', () => {
 describe('Names and Role Provisioning Services', () => {
   const url = (): string => `${sim.url}/api/courses/curso-demo-sence/memberships`;
 
-  test('lists the four users with a contextmembership.readonly token', async () => {
+  test('lists the five users with a contextmembership.readonly token', async () => {
     const res = await fetch(url(), { headers: { Authorization: `Bearer ${await bearer(SCOPES.nrps)}`, Accept: 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/vnd\.ims\.lti-nrps\.v2\.membershipcontainer\+json/);
     const body = (await res.json()) as { id: string; context: Record<string, string>; members: Array<Record<string, unknown>> };
     expect(body.context).toEqual({ id: 'curso-demo-sence', label: 'SENCE-101', title: 'Excel para planillas de cálculo (demo SENCE)' });
-    expect(body.members.map((m) => m.user_id)).toEqual(['ana', 'bruno', 'camila', 'diego']);
+    expect(body.members.map((m) => m.user_id)).toEqual(['ana', 'bruno', 'camila', 'elena', 'diego']);
     expect(body.members[2]).toEqual({
       status: 'Active',
       name: 'Camila Rojas',
@@ -530,7 +530,7 @@ describe('Names and Role Provisioning Services', () => {
       lis_person_sourcedid: '9876543-3',
       roles: [LEARNER],
     });
-    expect(body.members[3]?.roles).toEqual([INSTRUCTOR, INST_INSTRUCTOR]);
+    expect(body.members[4]?.roles).toEqual([INSTRUCTOR, INST_INSTRUCTOR]);
   });
 
   test('role filter, missing token (401), wrong scope (403), wrong course (404)', async () => {

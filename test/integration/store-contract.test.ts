@@ -646,6 +646,61 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.logins.consume('state-1', at(0))).toBeNull();
     });
   });
+
+  describe('RosterStore', () => {
+    const member = { userId: 'user-a', name: 'Ana Pérez', email: 'ana@example.cl', sourcedId: '12345678-5', roles: ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner'], active: true };
+
+    it('is empty for an unknown course, keeps the members and the time, and replaces per course', async () => {
+      expect(await stores.rosters.get(courseX)).toBeNull();
+      await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0 });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0 });
+      const second = { ...member, userId: 'user-b', name: null, email: null, sourcedId: null, roles: [], active: false };
+      await stores.rosters.save({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.get(courseY)).toBeNull();
+    });
+
+    it('lists the courses that have a roster', async () => {
+      expect(await stores.rosters.listCourses()).toEqual([]);
+      await stores.rosters.save({ course: courseY, members: [], fetchedAt: T0 });
+      await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0 });
+      await stores.rosters.save({ course: courseX, members: [], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.listCourses()).toEqual([courseX, courseY]);
+    });
+  });
+
+  describe('DigestStore', () => {
+    it('is empty for an unknown course, round-trips nulls and dates, and replaces per course', async () => {
+      expect(await stores.digests.get(courseX)).toBeNull();
+      const failed = { course: courseX, lastAttemptDay: '2025-03-04', lastSentAt: null, lastError: 'connect ECONNREFUSED' };
+      await stores.digests.save(failed);
+      expect(await stores.digests.get(courseX)).toEqual(failed);
+      const sent = { course: courseX, lastAttemptDay: '2025-03-05', lastSentAt: at(MINUTE), lastError: null };
+      await stores.digests.save(sent);
+      expect(await stores.digests.get(courseX)).toEqual(sent);
+      expect(await stores.digests.get(courseY)).toBeNull();
+    });
+  });
+
+  describe('EnrollmentStore', () => {
+    const action = { codigoCurso: 'ACCION-0000002', codSence: '1234567890', lineaCapacitacion: 3 as const };
+    const record = (sub: string, overrides: Partial<import('../../src/domain/enrollment').LearnerEnrollment> = {}) => ({
+      course: courseX, sub, run: '12345678-5', action, exempt: false, updatedAt: T0, ...overrides,
+    });
+
+    it('saves a batch, lists a course ordered by sub, gets one, and replaces by (course, sub)', async () => {
+      expect(await stores.enrollments.list(courseX)).toEqual([]);
+      expect(await stores.enrollments.get(courseX, 'user-a')).toBeNull();
+      await stores.enrollments.saveMany([record('user-b'), record('user-a', { action: null, exempt: true, run: null })]);
+      await stores.enrollments.saveMany([record('user-c', { course: courseY })]);
+      expect(await stores.enrollments.list(courseX)).toEqual([record('user-a', { action: null, exempt: true, run: null }), record('user-b')]);
+      await stores.enrollments.saveMany([record('user-b', { exempt: true, updatedAt: at(MINUTE) })]);
+      expect(await stores.enrollments.get(courseX, 'user-b')).toEqual(record('user-b', { exempt: true, updatedAt: at(MINUTE) }));
+      expect(await stores.enrollments.list(courseY)).toEqual([record('user-c', { course: courseY })]);
+      await stores.enrollments.saveMany([]);
+      expect(await stores.enrollments.list(courseX)).toHaveLength(2);
+    });
+  });
 });
 
 // ---------------------------------------------------------------------------------------------- SQLite only

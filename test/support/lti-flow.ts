@@ -43,9 +43,9 @@ export async function launchAs(sys: TestSystem, userId: string, opts: { client?:
   return { client, panel, ...sessionOf(panel.text) };
 }
 
-/** A page of the tool reached as its own links do: a POST carrying the ltik and course. */
+/** A page of the tool reached as its own links do (public/tool-nav.js): a navigation POST carrying the ltik and course. */
 export function openToolPage(sys: TestSystem, launch: Pick<Launch, 'client' | 'ltik' | 'course'>, path: string, form: Record<string, string> = {}): Promise<HttpResponse> {
-  return launch.client.post(`${sys.url}${path}`, { ltik: launch.ltik, course: launch.course, ...form });
+  return launch.client.post(`${sys.url}${path}`, { ltik: launch.ltik, course: launch.course, _nav: '1', ...form });
 }
 
 /** Stops after the authorization step: returns the id_token/state form_post without submitting it. */

@@ -13,7 +13,8 @@ export const DEMO_COURSE: SimCourse = Object.freeze({
  * - ana: custom parameter rut carries a valid RUT (12.345.678-5, check digit verified: mod 11 of 12345678 → 5);
  * - bruno: the admin wrote `rut=$User.username` but the LMS did not substitute it, and no idnumber → no valid RUN;
  * - camila: no custom parameter; lis.person_sourcedid (Moodle idnumber) = 9876543-3 (mod 11 of 9876543 → 3);
- * - diego: instructor, no RUN.
+ * - diego: instructor, no RUN;
+ * - elena: a learner who never opens the tool (only the roster, NRPS, knows her), idnumber 15432987-0.
  */
 const demoUsers: SimUser[] = [
   {
@@ -45,6 +46,16 @@ const demoUsers: SimUser[] = [
     role: 'learner',
     customRut: null,
     sourcedId: '9876543-3',
+  },
+  {
+    id: 'elena',
+    name: 'Elena Muñoz',
+    givenName: 'Elena',
+    familyName: 'Muñoz',
+    email: 'elena.munoz@example.com',
+    role: 'learner',
+    customRut: null,
+    sourcedId: '15432987-0',
   },
   {
     id: 'diego',

@@ -20,13 +20,14 @@ import { generateSigningKey, ToolKeySet } from './keys';
 import { MessageHints } from './message-hint';
 import { coursePage, homePage, loginInitiationFields } from './pages';
 import { servicesRouter } from './services';
-import type { LmsSimulator, LmsSimulatorOptions, SimUser } from './types';
+import type { LmsSimulator, LmsSimulatorOptions, NrpsBehaviour, SimUser } from './types';
 
 export type {
   IdTokenTamper,
   LmsSimulator,
   LmsSimulatorOptions,
   LtiMessageType,
+  NrpsBehaviour,
   RecordedDeepLinkResponse,
   RecordedScore,
   RegisteredPlatform,
@@ -59,7 +60,7 @@ function checkOptions(o: LmsSimulatorOptions): void {
   if (o.users && o.users.length === 0) throw new TypeError('options.users must not be empty');
 }
 
-function buildApp(ctx: SimContext): express.Express {
+function buildApp(ctx: SimContext, nrps: NrpsBehaviour): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -73,7 +74,7 @@ function buildApp(ctx: SimContext): express.Express {
     res.set('Cache-Control', 'public, max-age=300').json({ keys: [ctx.key.publicJwk] });
   });
   app.post('/deep-linking/return', form, deepLinkingReturn(ctx));
-  app.use(servicesRouter(ctx));
+  app.use(servicesRouter(ctx, nrps));
 
   app.use((req: Request, res: Response) => {
     if (req.path.startsWith('/api/')) res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' });
@@ -127,7 +128,8 @@ export async function startLmsSimulator(options: LmsSimulatorOptions): Promise<L
     pendingTamper: null,
     deepLinkData: new Map(),
   };
-  server.on('request', buildApp(ctx));
+  const nrps: NrpsBehaviour = { failWith: null, delayMs: 0, pageSize: null, requests: 0 };
+  server.on('request', buildApp(ctx, nrps));
 
   const userOrThrow = (userId: string): SimUser => {
     const user = findUser(ctx, userId);
@@ -150,6 +152,7 @@ export async function startLmsSimulator(options: LmsSimulatorOptions): Promise<L
     },
     users: ctx.users,
     course: ctx.course,
+    nrps,
     scores: ctx.scores,
     deepLinkResponses: ctx.deepLinkResponses,
     tamperNextIdToken(t) {

@@ -13,7 +13,7 @@ import { SCOPE, rolesOf, serviceUrls } from './claims';
 import { findUser, type SimContext } from './context';
 import { SimError } from './errors';
 import { verifyToolJwt } from './keys';
-import type { RecordedScore } from './types';
+import type { NrpsBehaviour, RecordedScore } from './types';
 
 const MEDIA = {
   lineItem: 'application/vnd.ims.lis.v2.lineitem+json',
@@ -206,7 +206,7 @@ function limitOf(req: Request): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-export function servicesRouter(ctx: SimContext): Router {
+export function servicesRouter(ctx: SimContext, nrps: NrpsBehaviour = { failWith: null, delayMs: 0, pageSize: null, requests: 0 }): Router {
   const urls = serviceUrls(ctx.url, ctx.course);
   const itemUrl = (n: string): string => `${urls.lineItems}/${n}`;
   const state: ServiceState = {
@@ -231,6 +231,18 @@ export function servicesRouter(ctx: SimContext): Router {
     next();
   });
 
+  // Test knobs first (a failing or slow LMS answers that way whatever the token).
+  router.get('/api/courses/:ctx/memberships', async (_req: Request, res: Response, next: NextFunction) => {
+    nrps.requests += 1;
+    if (nrps.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, nrps.delayMs));
+    if (res.destroyed || res.writableEnded) return;
+    if (nrps.failWith !== null) {
+      jsonError(res, nrps.failWith, nrps.failWith === 401 ? 'invalid_token' : 'server_error', `simulated failure ${nrps.failWith}`);
+      return;
+    }
+    next();
+  });
+
   router.get('/api/courses/:ctx/memberships', requireScope(state, SCOPE.membershipReadOnly), (req: Request, res: Response) => {
     const role = typeof req.query.role === 'string' ? req.query.role : undefined;
     let members = ctx.users.map((u) => ({
@@ -245,7 +257,9 @@ export function servicesRouter(ctx: SimContext): Router {
       roles: rolesOf(u),
     }));
     if (role) members = members.filter((m) => m.roles.some((r) => r === role || r.endsWith(`#${role}`)));
-    const limit = limitOf(req);
+    // An LMS caps the page size it serves (nrps.pageSize), whatever limit the tool asked for.
+    const asked = limitOf(req);
+    const limit = nrps.pageSize === null ? asked : Math.min(asked ?? nrps.pageSize, nrps.pageSize);
     const page = Math.max(1, Number.parseInt(typeof req.query.page === 'string' ? req.query.page : '1', 10) || 1);
     if (limit !== undefined) {
       const total = members.length;

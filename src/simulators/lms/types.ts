@@ -108,6 +108,21 @@ export interface RegisteredPlatform {
   authConfig: { method: 'JWK_SET'; key: string };
 }
 
+/**
+ * Test and demo knobs of the Names and Roles (NRPS) endpoint, changed at run time: an LMS whose
+ * roster service fails, is slow, or pages its answer even when the tool asks for no limit.
+ */
+export interface NrpsBehaviour {
+  /** Answer every membership request with this HTTP status (e.g. 401, 500); null = answer normally. */
+  failWith: number | null;
+  /** Wait this long before answering each membership page (ms). */
+  delayMs: number;
+  /** Largest page the LMS serves, whatever `limit` the tool asks (LMSs cap it); null = no cap. */
+  pageSize: number | null;
+  /** Membership requests received (each page counts). */
+  requests: number;
+}
+
 export interface LmsSimulator {
   /** e.g. http://localhost:3001 */
   url: string;
@@ -119,6 +134,8 @@ export interface LmsSimulator {
   platform: RegisteredPlatform;
   users: SimUser[];
   course: SimCourse;
+  /** NRPS knobs (failures, slowness, paging) and a request counter. */
+  nrps: NrpsBehaviour;
   /** Scores received through AGS, in order. */
   scores: RecordedScore[];
   /** Deep-linking responses received (decoded, verified content items). */

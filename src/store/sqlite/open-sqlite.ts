@@ -167,6 +167,42 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE app_login_states ADD COLUMN relaunch_query TEXT;
     `,
   },
+  {
+    // Issue #9: the roster cache (NRPS) and per-learner SENCE action / exempt marks.
+    version: 3,
+    sql: `
+      CREATE TABLE IF NOT EXISTS app_course_rosters (
+        issuer      TEXT NOT NULL,
+        client_id   TEXT NOT NULL,
+        context_id  TEXT NOT NULL,
+        members     TEXT NOT NULL,   -- JSON RosterMember[]
+        fetched_at  INTEGER NOT NULL,
+        PRIMARY KEY (issuer, client_id, context_id)
+      );
+
+      CREATE TABLE IF NOT EXISTS app_enrollments (
+        issuer      TEXT NOT NULL,
+        client_id   TEXT NOT NULL,
+        context_id  TEXT NOT NULL,
+        sub         TEXT NOT NULL,
+        run         TEXT,
+        action      TEXT,            -- JSON SenceAction or NULL (course default)
+        exempt      INTEGER NOT NULL, -- 0 | 1
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (issuer, client_id, context_id, sub)
+      );
+
+      CREATE TABLE IF NOT EXISTS app_alert_digests (
+        issuer            TEXT NOT NULL,
+        client_id         TEXT NOT NULL,
+        context_id        TEXT NOT NULL,
+        last_attempt_day  TEXT,
+        last_sent_at      INTEGER,
+        last_error        TEXT,
+        PRIMARY KEY (issuer, client_id, context_id)
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -35,7 +35,7 @@ export function learnerRoutes(deps: LearnerDeps): Router {
   const nowMs = deps.nowMs ?? Date.now;
   const relaunchUrl = (query: string | null) => (query ? `${config.publicUrl}/lti/login?${query}` : undefined);
 
-  // Launch landing: panel for learners, staff view for instructors, content picker for deep linking.
+  // Launch landing: panel for learners, content picker for deep linking (staff land on staff-home-routes first).
   // The launch itself (the LMS's form_post) answers it directly, and the tool's own pages reach it
   // again with a POST carrying the ltik, so the ltik never sits in a URL.
   const landing = async (_req: Request, res: Response) => {
@@ -71,7 +71,8 @@ export function learnerRoutes(deps: LearnerDeps): Router {
     }
     const { learner, course } = await recordLaunch(stores, identity);
     const panel = await attendance.panel(learner, course, course);
-    res.render(identity.isStaff ? 'staff-home' : 'panel', { identity, ltik, panel, course, courseTitle: course.title });
+    // Staff landed on the course's state screen before this (staff-home-routes.ts).
+    res.render('panel', { identity, ltik, panel, course, courseTitle: course.title });
   };
   router.get('/', landing);
   router.post('/', landing);

@@ -40,12 +40,6 @@ export function staffRoutes(deps: StaffDeps): Router {
     next();
   });
 
-  // Pages answer GET (an ltik in the URL still works) and POST: the tool's own links post the ltik.
-  const page = (path: string, handler: (req: Request, res: Response) => Promise<void> | void) => {
-    router.get(path, handler);
-    router.post(path, handler);
-  };
-
   const renderSettings = async (res: Response, status: number, extra: Record<string, unknown>) => {
     const identity = launchIdentity(res);
     // Read only: re-showing the form (also after a refused save) must not write anything.
@@ -67,7 +61,7 @@ export function staffRoutes(deps: StaffDeps): Router {
     });
   };
 
-  page('/staff', (_req, res) => renderSettings(res, 200, {}));
+  router.get('/staff', (_req, res) => renderSettings(res, 200, {}));
 
   router.post('/staff/settings', async (req, res) => {
     const identity = launchIdentity(res);
@@ -114,14 +108,14 @@ export function staffRoutes(deps: StaffDeps): Router {
     await renderSettings(res, 200, { saved: existing ? `OTEC ${otec.name} actualizado.` : `OTEC ${otec.name} agregado.` });
   });
 
-  page('/staff/attendance', async (_req, res) => {
+  router.get('/staff/attendance', async (_req, res) => {
     const identity = launchIdentity(res);
     const course = await stores.courses.get(identity.course);
     const rows = await attendanceRows(stores, course, identity.course);
     res.render('staff-attendance', { title: 'Asistencia SENCE del curso', identity, ltik: ltikOf(res), course, rows });
   });
 
-  page('/staff/attendance.csv', async (_req, res) => {
+  router.get('/staff/attendance.csv', async (_req, res) => {
     const identity = launchIdentity(res);
     const sessions = await stores.attendance.listCourseSessions(identity.course);
     const names = await learnerNames(stores, sessions.map((s) => s.learner));
@@ -135,7 +129,7 @@ export function staffRoutes(deps: StaffDeps): Router {
     res.send('\uFEFF' + lines.map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n');
   });
 
-  page('/staff/audit', async (_req, res) => {
+  router.get('/staff/audit', async (_req, res) => {
     const identity = launchIdentity(res);
     const entries = await stores.audit.list({ course: identity.course, limit: 300 });
     res.render('staff-audit', {

@@ -1,0 +1,97 @@
+/**
+ * The daily alert digest (issue #9, item 7): once a day (from the configured hour, Santiago time),
+ * for every course with a stored roster and staff-fixable SENCE errors, one e-mail in Spanish to the
+ * course's contacts (the roster's staff members with an e-mail). A failed delivery is logged and
+ * audited and tried again the next day with everything since the last delivered digest: nothing lost.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CourseKey } from '../domain/types';
+import type { Stores } from '../store/ports';
+import { isStaffMember } from '../domain/roster';
+import { digestContent, digestMessage, isEmptyDigest } from '../domain/alert-digest-message';
+
+export interface MailMessage {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+}
+
+/** Port: delivers one e-mail or throws. */
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+}
+
+/** Structural logger (the web Logger satisfies it); application code imports nothing from web. */
+export interface JobLogger {
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+const DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Santiago', year: 'numeric', month: '2-digit', day: '2-digit' });
+const HOUR = new Intl.DateTimeFormat('en-GB', { timeZone: 'America/Santiago', hour: '2-digit', hourCycle: 'h23' });
+
+export interface DigestRunResult {
+  sent: number;
+  failed: number;
+  skipped: number;
+}
+
+export class AlertDigestJob {
+  constructor(
+    private readonly stores: Stores,
+    private readonly mailer: Mailer,
+    private readonly options: { from: string; digestHour: number },
+    private readonly logger: JobLogger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** One pass over every course; safe to call often (at most one attempt per course and day). */
+  async runOnce(): Promise<DigestRunResult> {
+    const now = this.now();
+    const result: DigestRunResult = { sent: 0, failed: 0, skipped: 0 };
+    if (Number(HOUR.format(now)) < this.options.digestHour) return result;
+    const today = DAY.format(now);
+    for (const course of await this.stores.rosters.listCourses()) {
+      const outcome = await this.runCourse(course, today, now);
+      result[outcome] += 1;
+    }
+    return result;
+  }
+
+  private async runCourse(course: CourseKey, today: string, now: Date): Promise<keyof DigestRunResult> {
+    const state = await this.stores.digests.get(course);
+    if (state?.lastAttemptDay === today) return 'skipped';
+    const sessions = await this.stores.attendance.listCourseSessions(course);
+    const content = digestContent(sessions, state?.lastSentAt ?? null);
+    if (isEmptyDigest(content)) return 'skipped';
+    const roster = await this.stores.rosters.get(course);
+    const to = [...new Set((roster?.members ?? []).filter((m) => isStaffMember(m) && m.active && m.email).map((m) => m.email as string))];
+    if (to.length === 0) {
+      this.logger.log('warn', 'alert digest: the course has no staff e-mail in its roster', { contextId: course.contextId, issuer: course.issuer });
+      return 'skipped';
+    }
+    const courseRecord = await this.stores.courses.get(course);
+    const names = new Map<string, string>();
+    for (const m of roster?.members ?? []) names.set(m.userId, m.name ?? m.userId);
+    for (const s of sessions) if (!names.has(s.learner.sub)) names.set(s.learner.sub, (await this.stores.learners.get(s.learner))?.name ?? s.learner.sub);
+    const message = digestMessage(content, { courseTitle: courseRecord?.title ?? null, names: (sub) => names.get(sub) ?? sub, now });
+    const codes = content.open.map((a) => a.code).join(', ');
+    try {
+      await this.mailer.send({ from: this.options.from, to, subject: message.subject, text: message.text });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      await this.stores.digests.save({ course, lastAttemptDay: today, lastSentAt: state?.lastSentAt ?? null, lastError: detail.slice(0, 500) });
+      this.logger.log('error', 'alert digest could not be sent; it will be tried again tomorrow', { code: 'alert-digest-failed', contextId: course.contextId, error: detail });
+      await this.audit(course, now, 'alert-digest-failed', false, `resumen diario no enviado (se reintenta mañana): ${detail.slice(0, 200)}`, { recipients: to.length });
+      return 'failed';
+    }
+    await this.stores.digests.save({ course, lastAttemptDay: today, lastSentAt: now, lastError: null });
+    this.logger.log('info', 'alert digest sent', { contextId: course.contextId, recipients: to.length, open: content.open.length });
+    await this.audit(course, now, 'alert-digest-sent', true, `resumen diario enviado a ${to.length} contacto(s)${codes ? `: errores ${codes}` : ''}`, { recipients: to.length });
+    return 'sent';
+  }
+
+  private async audit(course: CourseKey, at: Date, event: 'alert-digest-sent' | 'alert-digest-failed', accepted: boolean, reason: string, details: Record<string, unknown>): Promise<void> {
+    await this.stores.audit.record({ id: randomUUID(), at, event, accepted, reason, sourceIp: null, learner: null, course, sessionId: null, details });
+  }
+}

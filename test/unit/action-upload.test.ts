@@ -1,0 +1,89 @@
+import { decodeUpload, enrollmentsFromUpload, MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, parseActionUpload } from '../../src/domain/action-upload';
+import type { CourseSettings } from '../../src/domain/types';
+
+const settings: CourseSettings = { otecId: 'o', lineaCapacitacion: 3, codSence: '1234567890', codigoCurso: 'CURSO-BASE-01', requiredHours: 20, environment: 'test', sessionLimitMinutes: 180, warningMinutes: 10 };
+const learners = [
+  { sub: 'ana', run: '12345678-5', name: 'Ana Pérez' },
+  { sub: 'camila', run: '9876543-3', name: 'Camila Rojas' },
+  { sub: 'elena', run: '15432987-0', name: 'Elena Muñoz' },
+];
+const parse = (text: string | Uint8Array) => parseActionUpload(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, { learners, settings });
+const course = { issuer: 'i', clientId: 'c', contextId: 'x' };
+
+describe('parseActionUpload', () => {
+  it('accepts ";" with a header, "," without, quoted cells, CRLF/LF, empty lines, dotted RUNs', () => {
+    const a = parse('RUN;CodigoCurso\r\n12.345.678-5;ACCION-0002\r\n\r\n"9876543-3";"EXENTO"\r\n15432987-0;CURSO-BASE-01\r\n');
+    expect(a.fileErrors).toEqual([]);
+    expect(a.valid).toBe(true);
+    expect(a.separator).toBe(';');
+    expect(a.rows.map((r) => [r.line, r.effect])).toEqual([[2, 'acción ACCION-0002'], [4, 'exento (no registra en SENCE)'], [5, 'acción del curso']]);
+    expect(enrollmentsFromUpload(a, course, new Date(0))).toEqual([
+      { course, sub: 'ana', run: '12345678-5', action: { codigoCurso: 'ACCION-0002', codSence: '1234567890', lineaCapacitacion: 3 }, exempt: false, updatedAt: new Date(0) },
+      { course, sub: 'camila', run: '9876543-3', action: null, exempt: true, updatedAt: new Date(0) },
+      { course, sub: 'elena', run: '15432987-0', action: null, exempt: false, updatedAt: new Date(0) },
+    ]);
+    const b = parse('12345678-5,ACCION-0002\n9876543-3,exento');
+    expect(b.valid).toBe(true);
+    expect(b.separator).toBe(',');
+  });
+
+  it('reads Latin-1 (Excel in Chile) and UTF-8 with BOM alike', () => {
+    const latin1 = Buffer.from('RUN;Código Curso\r\n12345678-5;ACCIÓN-0002\r\n', 'latin1');
+    const r1 = parse(latin1);
+    expect(r1.encoding).toBe('Latin-1');
+    expect(r1.rows[0]?.errors).toEqual(['CodigoCurso «ACCIÓN-0002»: el código solo puede tener letras, números, guiones, puntos y barras']);
+    const r2 = parse(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('RUN;Código Curso\n12345678-5;ACCION-0002\n', 'utf8')]));
+    expect(r2.encoding).toBe('UTF-8');
+    expect(r2.valid).toBe(true);
+    expect(r2.rows).toHaveLength(1);
+  });
+
+  it('reports every bad row, row by row, and is not valid when any row fails', () => {
+    const r = parse([
+      '12345678-5;ACCION-0002',
+      '12345678-4;ACCION-0002', // check digit
+      '1234;ACCION-0002', // format
+      '11111111-1;ACCION-0002', // not in the roster
+      '12345678-5;ACCION-0003', // duplicate
+      '9876543-3;AB', // too short
+      '15432987-0;ACCION-0002;extra', // extra column
+      '15432987-0;', // missing code
+    ].join('\n'));
+    expect(r.valid).toBe(false);
+    expect(r.rows.map((x) => [x.line, x.errors])).toEqual([
+      [1, []],
+      [2, ['el dígito verificador del RUN «12345678-4» no coincide']],
+      [3, ['el RUN «1234» no tiene formato válido (ej.: 12345678-5)']],
+      [4, ['el RUN 11111111-1 no está en la lista de participantes del curso']],
+      [5, ['el RUN 12345678-5 está repetido (ya aparece en la línea 1)']],
+      [6, ['CodigoCurso «AB»: el código debe tener entre 7 y 50 caracteres']],
+      [7, ['tiene 3 columna(s); se esperan 2: RUN y CodigoCurso separados por «;»']],
+      [8, ['falta el código de la acción (CodigoCurso)']],
+    ]);
+    expect(enrollmentsFromUpload(r, course, new Date())).toEqual([]);
+  });
+
+  it('refuses files that are not text CSV, empty, without separator, or over the limits (exactly at the limit is fine)', () => {
+    expect(parse(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00])).fileErrors[0]).toContain('no es un CSV de texto');
+    expect(parse(Buffer.from('\uFEFF12345678-5;ACCION-0002', 'utf16le')).fileErrors[0]).toMatch(/^El archivo está en UTF-16/);
+    expect(parse('').fileErrors).toEqual(['El archivo está vacío.']);
+    expect(parse('\r\n\r\n').fileErrors).toEqual(['El archivo no tiene filas.']);
+    expect(parse('12345678-5 ACCION-0002').fileErrors[0]).toContain('No se reconoce el separador');
+    expect(parse('RUN;CodigoCurso\n').fileErrors).toEqual(['El archivo solo tiene la fila de títulos.']);
+    const row = '12345678-5;ACCION-0002\n';
+    const atRows = parse(row.repeat(MAX_UPLOAD_ROWS));
+    expect(atRows.fileErrors).toEqual([]);
+    expect(atRows.rows).toHaveLength(MAX_UPLOAD_ROWS);
+    expect(parse(row.repeat(MAX_UPLOAD_ROWS + 1)).fileErrors).toEqual([`El archivo tiene ${MAX_UPLOAD_ROWS + 1} filas; el máximo es ${MAX_UPLOAD_ROWS}. Divídalo en varios archivos.`]);
+    const first = Buffer.from('12345678-5;ACCION-0002\n');
+    const atSize = Buffer.concat([first, Buffer.alloc(MAX_UPLOAD_BYTES - first.length, 0x0a)]);
+    expect(atSize.length).toBe(MAX_UPLOAD_BYTES);
+    expect(parse(atSize).valid).toBe(true);
+    expect(parse(Buffer.concat([atSize, Buffer.from('\n')])).fileErrors).toEqual(['El archivo pesa 1.0 MB; el máximo es 1 MB.']);
+  });
+
+  it('decodeUpload prefers UTF-8 and falls back to Latin-1', () => {
+    expect(decodeUpload(Buffer.from('Ñuñoa', 'utf8'))).toEqual({ ok: true, text: 'Ñuñoa', encoding: 'UTF-8' });
+    expect(decodeUpload(Buffer.from('Ñuñoa', 'latin1'))).toEqual({ ok: true, text: 'Ñuñoa', encoding: 'Latin-1' });
+  });
+});

@@ -1,0 +1,93 @@
+/** Issue #9: the report's statuses and filters, staff alerts, the NRPS Link header, and the Spanish labels (pure). */
+import { buildCourseReport, filterReport, parseReportQuery } from '../../src/domain/course-report';
+import { openStaffAlerts } from '../../src/domain/staff-alerts';
+import { neutralizeFormula } from '../../src/domain/export-table';
+import { nextLink } from '../../src/lti/nrps-roster-source';
+import { describeAuditReason, EVENT_LABELS, eventLabel } from '../../src/web/event-labels';
+import type { AttendanceSession, CourseSettings, Learner } from '../../src/domain/types';
+
+const course = { issuer: 'i', clientId: 'c', contextId: 'x' };
+const settings: CourseSettings = { otecId: 'o', lineaCapacitacion: 3, codSence: '1234567890', codigoCurso: 'CURSO-BASE-01', requiredHours: 2, environment: 'test', sessionLimitMinutes: 180, warningMinutes: 10 };
+const LEARNER = 'http://purl.imsglobal.org/vocab/lis/v2/membership#Learner';
+const member = (userId: string, name: string, sourcedId: string | null = null, roles = [LEARNER]) => ({ userId, name, email: null, sourcedId, roles, active: true });
+let n = 0;
+function session(sub: string, over: Partial<AttendanceSession>): AttendanceSession {
+  n += 1;
+  return {
+    id: `s${n}`, learner: { issuer: 'i', clientId: 'c', sub }, course, otecId: 'o', environment: 'test', idSesionAlumno: `a${n}`,
+    sent: { RutOtec: '76000000-0', CodSence: '1234567890', CodigoCurso: 'CURSO-BASE-01', LineaCapacitacion: '3', RunAlumno: '12345678-5', IdSesionAlumno: `a${n}` },
+    state: 'closed', limitMinutes: 180, warningMinutes: 10, idSesionSence: null, senceStartFechaHora: null, senceZonaHoraria: null,
+    createdAt: new Date(Date.UTC(2026, 0, 1, 10, n)), openedAt: null, closeRequestedAt: null, endedAt: null, accreditedSeconds: 0, lastErrorCodes: [], endReason: null, version: 1, ...over,
+  };
+}
+const learner = (sub: string, run: string | null): Learner => ({ issuer: 'i', clientId: 'c', sub, name: sub, email: null, run, runSource: run ? 'custom' : null, updatedAt: new Date(0) });
+
+describe('buildCourseReport', () => {
+  const t = (m: number) => new Date(Date.UTC(2026, 0, 1, 11, m));
+  const report = buildCourseReport({
+    roster: [member('a', 'Ana'), member('b', 'Bruno'), member('c', 'Camila', '9876543-3'), member('d', 'Diego', null, ['http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor']), member('e', 'Elena', '15432987-0'), member('f', 'Fabián', '12345678-4'), member('g', 'Gloria', '11111111-1')],
+    learners: new Map([['a', learner('a', '12345678-5')], ['g', learner('g', '11111111-1')]]),
+    sessions: [
+      session('a', { state: 'closed', openedAt: t(0), endedAt: t(60), accreditedSeconds: 3600 }),
+      session('c', { state: 'open', openedAt: t(0) }),
+      session('e', { state: 'start-failed', lastErrorCodes: ['208'], endedAt: t(1) }),
+      session('g', { state: 'closed', openedAt: t(0), endedAt: t(30), accreditedSeconds: 1800, createdAt: t(0) }),
+      session('g', { state: 'start-failed', lastErrorCodes: ['211'], endedAt: t(40), createdAt: t(39) }),
+    ],
+    enrollments: [{ course, sub: 'b', run: null, action: null, exempt: true, updatedAt: new Date(0) }],
+    settings,
+  });
+  const bySub = Object.fromEntries(report.rows.map((r) => [r.sub, r]));
+
+  it('gives each learner one status, first that applies, and leaves staff out', () => {
+    expect(Object.fromEntries(report.rows.map((r) => [r.sub, r.status]))).toEqual({ a: 'al-dia', b: 'exento', c: 'sesion-abierta', e: 'con-error', f: 'sin-run', g: 'con-error' });
+    expect(report.counts).toEqual({ 'con-error': 2, 'sin-run': 1, 'sesion-abierta': 1, 'sin-marca': 0, 'al-dia': 1, exento: 1 });
+    expect(bySub.a).toMatchObject({ percent: 50, accessMark: true, run: '12345678-5', closedCount: 1, sessionCount: 1, actionSource: 'course' });
+    expect(bySub.f?.runFix).toBe('El dígito verificador del RUN registrado en el LMS no coincide: corrija el RUN del usuario.');
+    expect(bySub.e?.lastError?.code).toBe('208');
+    expect(bySub.g?.lastError?.code).toBe('211');
+  });
+
+  it('filters by status, action and name/RUN (accents and dots ignored), sorts', () => {
+    const q = (o: Record<string, string>) => filterReport(report.rows, parseReportQuery(o)).map((r) => r.sub);
+    expect(q({ estado: 'con-error' })).toEqual(['e', 'g']);
+    expect(q({ q: 'fabian' })).toEqual(['f']);
+    expect(q({ q: '9.876.543' })).toEqual(['c']);
+    expect(q({ accion: 'CURSO-BASE-01', estado: 'al-dia' })).toEqual(['a']);
+    expect(q({ orden: 'avance' })[0]).toBe('a');
+    expect(q({ estado: 'nada', orden: 'x' })).toHaveLength(6);
+  });
+});
+
+describe('openStaffAlerts', () => {
+  it('keeps an alert open until a later session is accepted by SENCE', () => {
+    const failed = session('x', { state: 'start-failed', lastErrorCodes: ['211', '999'], createdAt: new Date(1000), endedAt: new Date(2000) });
+    expect(openStaffAlerts([failed]).map((a) => [a.code, a.subs])).toEqual([['211', ['x']]]);
+    const later = session('x', { state: 'closed', openedAt: new Date(4000), endedAt: new Date(5000), createdAt: new Date(3000) });
+    expect(openStaffAlerts([failed, later])).toEqual([]);
+    const notStaff = session('y', { state: 'start-failed', lastErrorCodes: ['207'] });
+    expect(openStaffAlerts([notStaff])).toEqual([]);
+  });
+});
+
+describe('helpers', () => {
+  it('nextLink finds rel="next" among several links', () => {
+    expect(nextLink('<https://lms/x?page=2>; rel="next", <https://lms/x?page=9>; rel="last"')).toBe('https://lms/x?page=2');
+    expect(nextLink('<https://lms/x?page=1>; rel="prev"')).toBeNull();
+    expect(nextLink(null)).toBeNull();
+  });
+
+  it('neutralizeFormula covers =, +, -, @, leading spaces/newlines, tab and CR', () => {
+    for (const v of ['=1+1', '+1', '-1', '@x', '  =x', '\n=x', '\tx', '\rx']) expect(neutralizeFormula(v)).toBe(`'${v}`);
+    for (const v of ['12345678-5', 'Ana', '', '1-2']) expect(neutralizeFormula(v)).toBe(v);
+  });
+
+  it('every audit event has a Spanish label, and recorded English reasons read in Spanish', () => {
+    expect(Object.keys(EVENT_LABELS)).toHaveLength(14);
+    expect(eventLabel('something-new')).toBe('Otro evento');
+    expect(describeAuditReason({ event: 'callback-accepted', reason: 'start error 211;204', details: {} })).toBe('inicio con error (códigos 211, 204)');
+    expect(describeAuditReason({ event: 'callback-accepted', reason: 'close success', details: {} })).toBe('cierre aceptado');
+    expect(describeAuditReason({ event: 'callback-rejected', reason: 'run-alumno: mismatch', details: { step: 'run-alumno' } })).toBe('rechazada: RunAlumno no coincide');
+    expect(describeAuditReason({ event: 'access-denied', reason: 'learner tried GET /lti/staff', details: {} })).toBe('un estudiante intentó abrir una página del equipo docente');
+  });
+});
