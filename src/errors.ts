@@ -42,6 +42,14 @@ export type ErrorCode =
   | 'sence-callback-mismatch'
   | 'sence-callback-invalid'
   | 'sence-attempt-expired'
+  // request hygiene and abuse (issue #7)
+  | 'request-malformed'
+  | 'request-too-large'
+  | 'unsupported-media-type'
+  | 'rate-limited'
+  | 'origin-refused'
+  | 'registration-invite-required'
+  | 'otec-forbidden'
   // generic
   | 'bad-request'
   | 'not-found'

@@ -14,6 +14,7 @@ import type { KeySetCache } from './lti/keyset-cache';
 import { AttendanceService } from './application/attendance-service';
 import { buildApp } from './web/build-app';
 import { renderError } from './web/error-handler';
+import { AppError } from './errors';
 import { consoleLogger, type Logger } from './web/logger';
 import { toolUrls } from './lti/tool-urls';
 import { seedDemo } from './demo-seed';
@@ -45,8 +46,39 @@ export interface RunningSystem {
   close(): Promise<void>;
 }
 
+/**
+ * Last resort (issue #7): a promise rejected inside a library (ltijs's Express 4 app does not await
+ * its async middleware) is logged instead of stopping the process. The causes are fixed where they
+ * start (src/web/request-shape.ts); this only keeps one missed case from taking the tool down.
+ */
+let rejectionLogger: Logger | null = null;
+function logUnhandledRejections(logger: Logger): void {
+  if (rejectionLogger === null) {
+    process.on('unhandledRejection', (reason: unknown) => {
+      rejectionLogger?.log('error', 'unhandled promise rejection', {
+        error: reason instanceof Error ? reason.message : String(reason),
+        stack: reason instanceof Error ? reason.stack : undefined,
+      });
+    });
+  }
+  rejectionLogger = logger;
+}
+
+/** "port 3000 is in use (PORT)" instead of a TypeError when a port is taken. */
+export function portInUse(err: unknown, port: number, variable: string): unknown {
+  const code = (err as { code?: string } | null)?.code;
+  if (code === 'EADDRINUSE') {
+    return new AppError('startup-failure', 500, `el puerto ${port} ya está en uso (${variable}): cierra el otro proceso o elige otro puerto con ${variable}.`, { cause: err });
+  }
+  if (code === 'EACCES') {
+    return new AppError('startup-failure', 500, `no hay permiso para escuchar en el puerto ${port} (${variable}).`, { cause: err });
+  }
+  return err;
+}
+
 export async function startSystem(config: Readonly<Config>, options: SystemOptions = {}): Promise<RunningSystem> {
   const logger = options.logger ?? consoleLogger;
+  logUnhandledRejections(logger);
   const now = options.now ?? (() => new Date());
   const opened = await openStores({ mongodbUri: config.mongodbUri, sqliteFile: config.sqliteFile });
   const { stores } = opened;
@@ -65,10 +97,17 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     ? { lmsUrl: `http://localhost:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
     : null;
   const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      // Express 5 calls this callback with the error too (busy port): the server then has no address.
+      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+  } catch (err) {
+    await lti.close().catch(() => undefined);
+    await stores.close().catch(() => undefined);
+    throw portInUse(err, config.port, 'PORT');
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
 
@@ -78,8 +117,12 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
       ...options.lms,
       port: config.lmsSimulatorPort,
       tool: { loginUrl: urls.login, launchUrl: urls.launch, jwksUrl: urls.keys, deepLinkUrl: urls.launch },
+    }).catch((err: unknown) => {
+      throw portInUse(err, config.lmsSimulatorPort, 'LMS_SIMULATOR_PORT');
     });
-    sence = await startSenceEmulator({ port: config.senceEmulatorPort });
+    sence = await startSenceEmulator({ port: config.senceEmulatorPort }).catch((err: unknown) => {
+      throw portInUse(err, config.senceEmulatorPort, 'SENCE_EMULATOR_PORT');
+    });
     await lti.registerPlatform(lms.platform);
     if (options.seedDemo ?? true) await seedDemo({ stores, config, lms, now: now() });
   }

@@ -17,6 +17,7 @@ import { learnerRoutes } from './routes/learner-routes';
 import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
+import { ltiRequestShape, requestHygiene } from './request-shape';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -45,6 +46,7 @@ export function buildApp(deps: AppDeps): Express {
       extraFrameAncestors: config.frameAncestors,
     }),
   );
+  app.use(requestHygiene());
   app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
 
   app.get('/health', (_req, res) => {
@@ -57,7 +59,9 @@ export function buildApp(deps: AppDeps): Express {
     res.render('setup', { title: 'Registrar Asistencia SENCE en tu plataforma', urls: toolUrls(config.publicUrl) });
   });
 
-  // LTI: ltijs first (login, keys, register, launch, ltik validation)…
+  // LTI: parameter shapes checked before ltijs sees anything (issue #7), then ltijs (login, keys,
+  // register, launch, ltik validation)…
+  app.use('/lti', ltiRequestShape());
   app.use('/lti', lti.router);
   app.use('/lti', lti.app);
   // …then the host routes that need a validated launch.
