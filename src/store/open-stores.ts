@@ -10,6 +10,7 @@ import {
   MongoCourseStore,
   MongoLearnerStore,
   MongoLoginStateStore,
+  MongoInviteStore,
   MongoOtecStore,
 } from './mongo/mongo-stores';
 import { registerMongoModels } from './mongo/schemas';
@@ -21,6 +22,7 @@ import { SqliteCourseStore } from './sqlite/sqlite-course-store';
 import { SqliteLearnerStore } from './sqlite/sqlite-learner-store';
 import { SqliteLoginStateStore } from './sqlite/sqlite-login-state-store';
 import { SqliteOtecStore } from './sqlite/sqlite-otec-store';
+import { SqliteInviteStore } from './sqlite/sqlite-invite-store';
 
 export interface OpenedStores {
   stores: Stores;
@@ -41,6 +43,7 @@ export function sqliteStores(db: Database): Stores {
     attendance: new SqliteAttendanceStore(db),
     audit: new SqliteAuditLog(db),
     logins: new SqliteLoginStateStore(db),
+    invites: new SqliteInviteStore(db),
     async close() {
       if (db.open) db.close();
     },
@@ -56,6 +59,7 @@ export function mongoStores(conn: Connection): Stores {
     attendance: new MongoAttendanceStore(conn),
     audit: new MongoAuditLog(conn),
     logins: new MongoLoginStateStore(conn),
+    invites: new MongoInviteStore(conn),
     async close() {
       await conn.close();
     },

@@ -100,6 +100,7 @@ export function staffRoutes(deps: StaffDeps): Router {
       rut: result.value.rut,
       tokenSealed: sealSecret(result.value.token, config.tokenKey),
       tokenHint: secretHint(result.value.token),
+      platforms: existing?.platforms ?? [],
       createdAt: existing?.createdAt ?? at,
       updatedAt: at,
     };
