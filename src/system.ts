@@ -15,6 +15,7 @@ import { AttendanceService } from './application/attendance-service';
 import { buildApp } from './web/build-app';
 import { renderError } from './web/error-handler';
 import { AppError } from './errors';
+import { migrateLegacyOtecs } from './application/otec-tenancy';
 import { consoleLogger, type Logger } from './web/logger';
 import { toolUrls } from './lti/tool-urls';
 import { seedDemo } from './demo-seed';
@@ -82,6 +83,10 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const now = options.now ?? (() => new Date());
   const opened = await openStores({ mongodbUri: config.mongodbUri, sqliteFile: config.sqliteFile });
   const { stores } = opened;
+  // OTECs stored before issue #7 are linked to the platforms of the courses that use them.
+  for (const m of await migrateLegacyOtecs(stores, now())) {
+    logger.log('info', 'otec linked to the platforms of its courses (migration)', { rut: m.otec.rut, platforms: m.platforms.map((p) => `${p.issuer} ${p.clientId}`) });
+  }
   const lti = await setupLti({
     config,
     logins: stores.logins,

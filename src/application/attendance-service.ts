@@ -35,6 +35,7 @@ import { openSecret } from '../domain/token-crypto';
 import { buildCloseForm, buildStartForm, type AutoPostForm } from '../sence/rce-form';
 import { deriveCallbackToken, deriveWindowKey, hashCallbackToken, tokenMatches } from '../sence/callback-token';
 import { parseCallbackBody, verifyCallback } from '../sence/verify-callback';
+import { isLinked } from './otec-tenancy';
 
 export interface AttendanceConfig {
   publicUrl: string;
@@ -152,6 +153,12 @@ export class AttendanceService {
     if (!otec) {
       throw new AppError('otec-not-found', 409, 'La configuración SENCE del curso está incompleta. Avísale a tu relator o coordinador.', {
         staffHint: 'El OTEC elegido para el curso ya no existe: elija otro en la configuración del curso.',
+      });
+    }
+    // Issue #7: a course uses only an OTEC linked to its own platform.
+    if (!isLinked(otec, course)) {
+      throw new AppError('otec-not-found', 409, 'La configuración SENCE del curso está incompleta. Avísale a tu relator o coordinador.', {
+        staffHint: 'El OTEC elegido para el curso ya no está vinculado a esta plataforma: elija otro en la configuración del curso, o pida al administrador de la plataforma que lo agregue.',
       });
     }
 

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors';
 import type { Config } from '../../config';
 import type { Stores } from '../../store/ports';
-import type { AttendanceSession, Course, LearnerKey, Otec } from '../../domain/types';
+import type { AttendanceSession, AuditEvent, Course, LearnerKey, Otec } from '../../domain/types';
 import { CALLBACK_PATH_MAX_LENGTH, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
-import { sealSecret, secretHint } from '../../domain/token-crypto';
+import { otecsOfPlatform, saveOtecAsPlatformAdmin, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
 import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
 import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
 import { describeSenceError } from '../../domain/sence-error-catalogue';
@@ -43,14 +43,16 @@ export function staffRoutes(deps: StaffDeps): Router {
   const renderSettings = async (res: Response, status: number, extra: Record<string, unknown>) => {
     const identity = launchIdentity(res);
     // Read only: re-showing the form (also after a refused save) must not write anything.
-    const [stored, otecs] = await Promise.all([stores.courses.get(identity.course), stores.otecs.list()]);
+    const [stored, otecs] = await Promise.all([stores.courses.get(identity.course), otecsOfPlatform(stores, identity.course)]);
     const course: Course = stored ?? { ...identity.course, title: identity.courseTitle, settings: null, updatedAt: now() };
     res.status(status).render('staff-settings', {
       title: 'Configuración SENCE del curso',
       identity,
       ltik: ltikOf(res),
       course,
-      otecs: otecs.map(publicOtec),
+      // Course staff see only their platform's OTECs, never a token (not even its last characters).
+      otecs: otecs.map((o) => publicOtec(o, identity.isAdmin)),
+      isAdmin: identity.isAdmin,
       values: settingsValues(course, config),
       errors: {},
       otecErrors: {},
@@ -65,7 +67,7 @@ export function staffRoutes(deps: StaffDeps): Router {
 
   router.post('/staff/settings', async (req, res) => {
     const identity = launchIdentity(res);
-    const otecs = await stores.otecs.list();
+    const otecs = await otecsOfPlatform(stores, identity.course);
     const input = (req.body ?? {}) as Record<string, unknown>;
     const result = validateCourseSettings(input, {
       otecIds: otecs.map((o) => o.id),
@@ -82,8 +84,18 @@ export function staffRoutes(deps: StaffDeps): Router {
     await renderSettings(res, 200, { saved: 'Configuración guardada.' });
   });
 
-  router.post('/staff/otecs', async (req, res) => {
+  // OTECs are managed by the LMS administrators of the platforms they are linked to (issue #7).
+  const requireAdmin = async (req: Request, res: Response, what: string) => {
     const identity = launchIdentity(res);
+    if (identity.isAdmin) return identity;
+    await audit(stores, now(), req, identity.learner, identity.course, 'otec-refused', false, `not an LMS administrator: ${what}`);
+    throw new AppError('otec-forbidden', 403, 'Solo un administrador de la plataforma (LMS) puede agregar, modificar o quitar OTEC. Como docente, elige el OTEC del curso en la lista.', {
+      staffHint: 'Pida al administrador de su plataforma (Moodle: administrador del sitio) que agregue el OTEC desde esta misma página, o al operador de Asistencia SENCE: npm run cli -- otec add.',
+    });
+  };
+
+  router.post('/staff/otecs', async (req, res) => {
+    const identity = await requireAdmin(req, res, 'save otec');
     const input = (req.body ?? {}) as Record<string, unknown>;
     const result = validateOtecInput(input);
     if (!result.ok) {
@@ -92,21 +104,26 @@ export function staffRoutes(deps: StaffDeps): Router {
       await renderSettings(res, 400, { otecErrors: result.errors, otecValues: { name: String(input.name ?? ''), rut: String(input.rut ?? '') } });
       return;
     }
-    const existing = (await stores.otecs.list()).find((o) => o.rut === result.value.rut);
     const at = now();
-    const otec: Otec = {
-      id: existing?.id ?? randomUUID(),
-      name: result.value.name,
-      rut: result.value.rut,
-      tokenSealed: sealSecret(result.value.token, config.tokenKey),
-      tokenHint: secretHint(result.value.token),
-      platforms: existing?.platforms ?? [],
-      createdAt: existing?.createdAt ?? at,
-      updatedAt: at,
-    };
-    await stores.otecs.save(otec);
-    await audit(stores, at, req, identity.learner, identity.course, 'otec-saved', true, `otec ${otec.rut} ${existing ? 'updated' : 'created'}`);
-    await renderSettings(res, 200, { saved: existing ? `OTEC ${otec.name} actualizado.` : `OTEC ${otec.name} agregado.` });
+    let saved;
+    try {
+      saved = await saveOtecAsPlatformAdmin(stores, config.tokenKey, identity.course, result.value, at);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'otec-forbidden') {
+        await audit(stores, at, req, identity.learner, identity.course, 'otec-refused', false, `otec ${result.value.rut} belongs to another platform`);
+      }
+      throw err;
+    }
+    const { otec, created } = saved;
+    await audit(stores, at, req, identity.learner, identity.course, 'otec-saved', true, `otec ${otec.rut} ${created ? 'created' : 'updated'}`);
+    await renderSettings(res, 200, { saved: created ? `OTEC ${otec.name} agregado.` : `OTEC ${otec.name} actualizado.` });
+  });
+
+  router.post('/staff/otecs/:id/unlink', async (req, res) => {
+    const identity = await requireAdmin(req, res, 'unlink otec');
+    const otec = await unlinkOtecAsPlatformAdmin(stores, identity.course, String(req.params.id), now());
+    await audit(stores, now(), req, identity.learner, identity.course, 'otec-removed', true, `otec ${otec.rut} unlinked from ${identity.course.issuer}`);
+    await renderSettings(res, 200, { saved: `OTEC ${otec.name} quitado de esta plataforma.` });
   });
 
   router.get('/staff/attendance', async (_req, res) => {
@@ -144,8 +161,8 @@ export function staffRoutes(deps: StaffDeps): Router {
   return router;
 }
 
-function publicOtec(o: Otec) {
-  return { id: o.id, name: o.name, rut: o.rut, tokenHint: o.tokenHint };
+function publicOtec(o: Otec, withTokenHint: boolean) {
+  return { id: o.id, name: o.name, rut: o.rut, tokenHint: withTokenHint ? o.tokenHint : null };
 }
 
 function settingsValues(course: Course, config: StaffDeps['config']): Record<string, string> {
@@ -214,6 +231,6 @@ function csvCell(value: string): string {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
-async function audit(stores: Stores, at: Date, req: Request, learner: LearnerKey, course: { issuer: string; clientId: string; contextId: string }, event: 'settings-saved' | 'settings-rejected' | 'otec-saved', accepted: boolean, reason: string) {
+async function audit(stores: Stores, at: Date, req: Request, learner: LearnerKey, course: { issuer: string; clientId: string; contextId: string }, event: AuditEvent, accepted: boolean, reason: string) {
   await stores.audit.record({ id: randomUUID(), at, event, accepted, reason, sourceIp: requestInfo(req).sourceIp, learner, course, sessionId: null, details: {} });
 }

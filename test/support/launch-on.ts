@@ -1,0 +1,33 @@
+/** Launches the tool from any LMS simulator instance (a second platform), optionally as an LMS administrator. */
+import { HttpClient, formById, parseForms, type HttpResponse } from './http-client';
+import { CLAIM, ROLE, type LmsSimulator } from '../../src/simulators/lms';
+
+export const ADMIN_ROLES = [
+  ROLE.instructor,
+  'http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator',
+  'http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator',
+];
+
+export interface PlatformLaunch {
+  client: HttpClient;
+  page: HttpResponse;
+  ltik: string;
+  url: string;
+}
+
+export async function launchOn(lms: LmsSimulator, userId: string, opts: { admin?: boolean; client?: HttpClient } = {}): Promise<PlatformLaunch> {
+  const client = opts.client ?? new HttpClient();
+  const course = await client.get(`${lms.url}/course?user=${encodeURIComponent(userId)}`);
+  const login = formById(course.text, course.url, 'lti-launch');
+  const toAuth = await client.submit(login);
+  if (toAuth.status !== 302) throw new Error(`login answered ${toAuth.status}: ${toAuth.text.slice(0, 500)}`);
+  if (opts.admin) lms.tamperNextIdToken({ claims: (c) => ({ ...c, [CLAIM.roles]: ADMIN_ROLES }) });
+  const auth = await client.get(new URL(toAuth.headers.get('location')!, toAuth.url).toString());
+  const [post] = parseForms(auth.text, auth.url);
+  if (!post) throw new Error(`no form_post (${auth.status}): ${auth.text.slice(0, 500)}`);
+  const launched = await client.submit(post);
+  if (launched.status !== 302) throw new Error(`launch answered ${launched.status}: ${launched.text.slice(0, 800)}`);
+  const url = new URL(launched.headers.get('location')!, launched.url).toString();
+  const page = await client.get(url);
+  return { client, page, ltik: new URL(url).searchParams.get('ltik') ?? '', url };
+}
