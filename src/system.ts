@@ -93,6 +93,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     sqlite: opened.sqlite,
     renderError: (req, res, err) => renderError(logger, req, res, err),
     keyCache: options.keyCache,
+    registration: { invites: stores.invites, audit: stores.audit },
   });
   const attendance = new AttendanceService(stores, config, now);
 

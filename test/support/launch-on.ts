@@ -15,7 +15,8 @@ export interface PlatformLaunch {
   url: string;
 }
 
-export async function launchOn(lms: LmsSimulator, userId: string, opts: { admin?: boolean; client?: HttpClient } = {}): Promise<PlatformLaunch> {
+/** login → authorization → form_post; returns the tool's answer to the form_post (302 when launched). */
+export async function postLaunch(lms: LmsSimulator, userId: string, opts: { admin?: boolean; client?: HttpClient } = {}): Promise<{ client: HttpClient; launched: HttpResponse }> {
   const client = opts.client ?? new HttpClient();
   const course = await client.get(`${lms.url}/course?user=${encodeURIComponent(userId)}`);
   const login = formById(course.text, course.url, 'lti-launch');
@@ -25,7 +26,11 @@ export async function launchOn(lms: LmsSimulator, userId: string, opts: { admin?
   const auth = await client.get(new URL(toAuth.headers.get('location')!, toAuth.url).toString());
   const [post] = parseForms(auth.text, auth.url);
   if (!post) throw new Error(`no form_post (${auth.status}): ${auth.text.slice(0, 500)}`);
-  const launched = await client.submit(post);
+  return { client, launched: await client.submit(post) };
+}
+
+export async function launchOn(lms: LmsSimulator, userId: string, opts: { admin?: boolean; client?: HttpClient } = {}): Promise<PlatformLaunch> {
+  const { client, launched } = await postLaunch(lms, userId, opts);
   if (launched.status !== 302) throw new Error(`launch answered ${launched.status}: ${launched.text.slice(0, 800)}`);
   const url = new URL(launched.headers.get('location')!, launched.url).toString();
   const page = await client.get(url);

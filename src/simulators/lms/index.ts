@@ -20,6 +20,7 @@ import { generateSigningKey, ToolKeySet } from './keys';
 import { MessageHints } from './message-hint';
 import { coursePage, homePage, loginInitiationFields } from './pages';
 import { servicesRouter } from './services';
+import { dynamicRegistrationRouter, newDynamicRegistrationState, startRegistration, type DynamicRegistrationState } from './dynamic-registration';
 import type { LmsSimulator, LmsSimulatorOptions, SimUser } from './types';
 
 export type {
@@ -37,6 +38,7 @@ export type {
 export { DEMO_COURSE, DEMO_USERS } from './demo-data';
 export { escapeHtml } from './html';
 export { CLAIM, DL_CLAIM, ROLE, SCOPE } from './claims';
+export type { ToolRegistrationRecord } from './dynamic-registration';
 
 function checkOptions(o: LmsSimulatorOptions): void {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new TypeError('options.port must be an integer 0–65535');
@@ -59,7 +61,7 @@ function checkOptions(o: LmsSimulatorOptions): void {
   if (o.users && o.users.length === 0) throw new TypeError('options.users must not be empty');
 }
 
-function buildApp(ctx: SimContext): express.Express {
+function buildApp(ctx: SimContext, registration: DynamicRegistrationState): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -74,6 +76,7 @@ function buildApp(ctx: SimContext): express.Express {
   });
   app.post('/deep-linking/return', form, deepLinkingReturn(ctx));
   app.use(servicesRouter(ctx));
+  app.use(dynamicRegistrationRouter(ctx, registration));
 
   app.use((req: Request, res: Response) => {
     if (req.path.startsWith('/api/')) res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' });
@@ -127,7 +130,8 @@ export async function startLmsSimulator(options: LmsSimulatorOptions): Promise<L
     pendingTamper: null,
     deepLinkData: new Map(),
   };
-  server.on('request', buildApp(ctx));
+  const registration = newDynamicRegistrationState();
+  server.on('request', buildApp(ctx, registration));
 
   const userOrThrow = (userId: string): SimUser => {
     const user = findUser(ctx, userId);
@@ -152,6 +156,10 @@ export async function startLmsSimulator(options: LmsSimulatorOptions): Promise<L
     course: ctx.course,
     scores: ctx.scores,
     deepLinkResponses: ctx.deepLinkResponses,
+    toolRegistrations: registration.registrations,
+    startDynamicRegistration(toolUrl) {
+      return startRegistration(ctx, registration, toolUrl);
+    },
     tamperNextIdToken(t) {
       ctx.pendingTamper = t;
     },
