@@ -18,6 +18,7 @@ import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
 import { ltiRequestShape, requestHygiene } from './request-shape';
+import { noStore, originCheck } from './origin-check';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -61,7 +62,10 @@ export function buildApp(deps: AppDeps): Express {
 
   // LTI: parameter shapes checked before ltijs sees anything (issue #7), then ltijs (login, keys,
   // register, launch, ltik validation)…
+  app.use(['/lti', '/sence', '/cb'], noStore);
   app.use('/lti', ltiRequestShape());
+  const sameSiteOnly = originCheck({ publicUrl: config.publicUrl, platforms: lti.platformOrigins });
+  app.use(['/lti', '/sence'], sameSiteOnly);
   app.use('/lti', lti.router);
   app.use('/lti', lti.app);
   // …then the host routes that need a validated launch.

@@ -14,6 +14,7 @@ import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../..
 import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
 import { describeSenceError } from '../../domain/sence-error-catalogue';
 import { launchIdentity, ltikOf, requestInfo } from '../launch-context';
+import { csvCell } from '../csv';
 
 export interface StaffDeps {
   stores: Stores;
@@ -225,11 +226,6 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
   });
 }
 
-function csvCell(value: string): string {
-  // Quote everything; neutralise spreadsheet formulas (CSV injection).
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
 
 async function audit(stores: Stores, at: Date, req: Request, learner: LearnerKey, course: { issuer: string; clientId: string; contextId: string }, event: AuditEvent, accepted: boolean, reason: string) {
   await stores.audit.record({ id: randomUUID(), at, event, accepted, reason, sourceIp: requestInfo(req).sourceIp, learner, course, sessionId: null, details: {} });
