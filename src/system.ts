@@ -13,6 +13,7 @@ import { setupLti, type LtiRuntime } from './lti/lti-runtime';
 import type { KeySetCache } from './lti/keyset-cache';
 import { AttendanceService } from './application/attendance-service';
 import { buildApp } from './web/build-app';
+import type { RateLimits } from './web/rate-limit';
 import { renderError } from './web/error-handler';
 import { AppError } from './errors';
 import { migrateLegacyOtecs } from './application/otec-tenancy';
@@ -31,6 +32,8 @@ export interface SystemOptions {
   lms?: Partial<Omit<LmsSimulatorOptions, 'tool' | 'port'>>;
   /** Seed the demo OTEC and course settings (default: true in demo mode). */
   seedDemo?: boolean;
+  /** Overrides of the per-minute rate limits (src/web/rate-limit.ts), for tests. */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface RunningSystem {
@@ -102,7 +105,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const demoLinks = config.demo
     ? { lmsUrl: `http://localhost:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
     : null;
-  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now });
+  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now, rateLimits: options.rateLimits });
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {

@@ -19,6 +19,7 @@ import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
 import { ltiRequestShape, requestHygiene } from './request-shape';
 import { noStore, originCheck } from './origin-check';
+import { DEFAULT_RATE_LIMITS, rateLimits, type RateLimits } from './rate-limit';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -28,6 +29,8 @@ export interface AppDeps {
   logger: Logger;
   demo?: { lmsUrl: string; senceUrl: string } | null;
   now?: () => Date;
+  /** Overrides of the per-minute rate limits (tests). */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -47,6 +50,10 @@ export function buildApp(deps: AppDeps): Express {
       extraFrameAncestors: config.frameAncestors,
     }),
   );
+  const limits = rateLimits({ ...DEFAULT_RATE_LIMITS, ...deps.rateLimits }, logger);
+  app.use('/cb', limits.callbacks);
+  app.use('/lti/login', limits.login);
+  app.use('/lti/register', limits.registration);
   app.use(requestHygiene());
   app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
 

@@ -148,14 +148,42 @@ export function staffRoutes(deps: StaffDeps): Router {
     res.send('\uFEFF' + lines.map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n');
   });
 
-  router.get('/staff/audit', async (_req, res) => {
+  // The course's audit log (issue #7): filters, the learner on every row, repeated entries counted,
+  // callbacks that did not come from SENCE's page marked "origen no verificado".
+  router.get('/staff/audit', async (req, res) => {
     const identity = launchIdentity(res);
-    const entries = await stores.audit.list({ course: identity.course, limit: 300 });
+    const q = req.query as Record<string, unknown>;
+    const resultado = q.resultado === 'aceptados' || q.resultado === 'rechazados' ? q.resultado : 'todos';
+    const sub = typeof q.estudiante === 'string' && q.estudiante !== '' && q.estudiante.length <= 255 ? q.estudiante : null;
+    const learner = sub ? { issuer: identity.course.issuer, clientId: identity.course.clientId, sub } : undefined;
+    const entries = await stores.audit.list({
+      course: identity.course,
+      limit: AUDIT_PAGE_SIZE,
+      ...(resultado === 'todos' ? {} : { accepted: resultado === 'aceptados' }),
+      ...(learner ? { learner } : {}),
+    });
+    const sessions = await stores.attendance.listCourseSessions(identity.course);
+    const people = await learnerDirectory(stores, [...entries.map((e) => e.learner).filter((l): l is LearnerKey => l !== null), ...sessions.map((s) => s.learner)]);
     res.render('staff-audit', {
       title: 'Registro de auditoría',
       identity,
       ltik: ltikOf(res),
-      entries: entries.map((e) => ({ ...e, atText: formatSantiagoDateTime(e.at) })),
+      filter: { resultado, estudiante: sub ?? '' },
+      learners: [...new Map(sessions.map((s) => [s.learner.sub, people.get(keyOf(s.learner))])).entries()].map(([value, p]) => ({ value, label: p ? `${p.name}${p.run ? ` (${p.run})` : ''}` : value })),
+      entries: entries.map((e) => {
+        const p = e.learner ? people.get(keyOf(e.learner)) : undefined;
+        const d = e.details as { originVerified?: unknown; origin?: unknown; referer?: unknown };
+        return {
+          ...e,
+          atText: formatSantiagoDateTime(e.at),
+          lastAtText: (e.count ?? 1) > 1 && e.lastAt ? formatSantiagoDateTime(e.lastAt) : null,
+          learnerName: p?.name ?? (e.learner ? e.learner.sub : ''),
+          learnerRun: p?.run ?? '',
+          unverifiedOrigin: d.originVerified === false,
+          origin: typeof d.origin === 'string' ? d.origin : null,
+          referer: typeof d.referer === 'string' ? d.referer : null,
+        };
+      }),
     });
   });
 
@@ -190,6 +218,18 @@ function keyOf(l: LearnerKey): string {
   return `${l.issuer}\u0000${l.clientId}\u0000${l.sub}`;
 }
 
+const AUDIT_PAGE_SIZE = 300;
+
+async function learnerDirectory(stores: Stores, keys: LearnerKey[]): Promise<Map<string, { name: string; run: string | null }>> {
+  const unique = new Map(keys.map((k) => [keyOf(k), k]));
+  const out = new Map<string, { name: string; run: string | null }>();
+  await Promise.all([...unique.entries()].map(async ([id, key]) => {
+    const learner = await stores.learners.get(key);
+    out.set(id, { name: learner?.name ?? key.sub, run: learner?.run ?? null });
+  }));
+  return out;
+}
+
 async function learnerNames(stores: Stores, keys: LearnerKey[]): Promise<Map<string, string>> {
   const unique = new Map(keys.map((k) => [keyOf(k), k]));
   const out = new Map<string, string>();
@@ -208,6 +248,11 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
     byLearner.set(k, [...(byLearner.get(k) ?? []), s]);
   }
   const names = await learnerNames(stores, sessions.map((s) => s.learner));
+  // Sessions credited by a callback that did not come from SENCE's page (issue #7, finding 7).
+  const unverified = new Set<string>();
+  await Promise.all(sessions.map(async (s) => {
+    if ((await stores.attendance.listAnswers(s.id)).some((a) => a.originVerified === false)) unverified.add(keyOf(s.learner));
+  }));
   return [...byLearner.entries()].map(([k, list]) => {
     const accredited = totalAccreditedSeconds(list);
     const latest = list[0];
@@ -219,6 +264,7 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
       accreditedText: formatAccredited(accredited),
       percent: progressPercent(accredited, course?.settings?.requiredHours ?? null),
       accessMark: hasAccessMark(list),
+      unverifiedOrigin: unverified.has(k),
       lastState: latest?.state ?? '',
       lastAt: latest ? formatSantiagoDateTime(latest.endedAt ?? latest.openedAt ?? latest.createdAt) : '',
       lastErrors: (latest?.lastErrorCodes ?? []).map((c) => { const d = describeSenceError(c); return `${d.code}: ${d.staffHint}`; }),
