@@ -34,6 +34,16 @@ export const LTI_PARAMETER_LIMITS: Readonly<Record<string, number>> = Object.fre
   JWT: 32_768,
 });
 
+/**
+ * Parameters whose characters are restricted too: ltijs builds a cookie NAME from `state`
+ * ('state' + state), and the cookie library throws on anything outside the token characters —
+ * inside ltijs's async error path, where nothing catches it. The tool's own states are hex.
+ */
+export const LTI_PARAMETER_PATTERNS: Readonly<Record<string, RegExp>> = Object.freeze({
+  state: /^[A-Za-z0-9._~-]*$/,
+  invite: /^[A-Za-z0-9_-]*$/,
+});
+
 /** Body limits under /lti (a Moodle id_token with custom claims stays far below). */
 export const LTI_BODY_LIMIT = '64kb';
 export const LTI_PARAMETER_COUNT_LIMIT = 200;
@@ -78,7 +88,7 @@ export function badParameters(params: unknown): string[] {
   for (const [name, value] of Object.entries(params as Record<string, unknown>)) {
     const limit = LTI_PARAMETER_LIMITS[name];
     if (limit !== undefined) {
-      if (typeof value !== 'string' || value.length > limit) bad.push(name);
+      if (typeof value !== 'string' || value.length > limit || LTI_PARAMETER_PATTERNS[name]?.test(value) === false) bad.push(name);
     } else if (value !== null && typeof value === 'object') {
       // Other parameters may repeat (a form's checkboxes) but never nest.
       if (!Array.isArray(value) || value.some((v) => v !== null && typeof v === 'object')) bad.push(name.slice(0, 40));
