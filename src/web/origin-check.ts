@@ -3,7 +3,10 @@
  * DELETE) under /lti or /sence must come from a page of the tool itself or of a registered (active)
  * platform: a page elsewhere that got hold of a leaked ltik cannot post staff forms. Browsers send
  * `Origin` on every cross-site POST; a request without it (not a browser, or a same-origin request
- * of an old browser) passes; `Origin: null` (sandboxed frames, privacy redirects) is refused.
+ * of an old browser) passes. `Origin: null` is what a browser sends for the tool's OWN forms too,
+ * because our pages say `Referrer-Policy: no-referrer`; such a request passes only when the browser
+ * also says `Sec-Fetch-Site: same-origin` (a header pages cannot set), so a sandboxed frame or
+ * another site's page posting with `Origin: null` is refused.
  * Exempt: the LTI launch itself (carries a signed id_token, posted by the platform) and the OIDC
  * login initiation (the platform's page, verified by the OIDC flow). SENCE's callbacks (/cb) are
  * not checked here: they are recorded with their Origin and marked instead (finding 7).
@@ -25,6 +28,7 @@ export function originCheck(options: { publicUrl: string; platforms: () => strin
     const isLogin = req.baseUrl === '/lti' && req.path === '/login';
     if (isLaunch || isLogin) return next();
     if (origin === own || options.platforms().includes(origin)) return next();
+    if (req.headers['sec-fetch-site'] === 'same-origin') return next();
     next(new AppError('origin-refused', 403, 'Esta acción solo se puede hacer desde las páginas de Asistencia SENCE o de tu plataforma. Vuelve a entrar desde tu curso.', { details: { origin: origin.slice(0, 200) } }));
   };
 }
