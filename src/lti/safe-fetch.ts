@@ -9,6 +9,8 @@ export interface SafeFetchOptions {
   headers?: Record<string, string>;
   timeoutMs?: number;
   maxBytes?: number;
+  /** Registration never follows redirects; a platform's key set may (default false). */
+  followRedirects?: boolean;
 }
 
 export const OUTBOUND_TIMEOUT_MS = 5000;
@@ -27,7 +29,7 @@ export async function fetchJson(url: string, options: SafeFetchOptions = {}): Pr
   try {
     res = await fetch(url, {
       method: options.method ?? 'GET',
-      redirect: 'error',
+      redirect: options.followRedirects ? 'follow' : 'error',
       signal: AbortSignal.timeout(options.timeoutMs ?? OUTBOUND_TIMEOUT_MS),
       headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
