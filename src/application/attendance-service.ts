@@ -424,7 +424,11 @@ export class AttendanceService {
   private async sessionForWindow(sessionId: string, windowKey: string, info: RequestInfo): Promise<AttendanceSession> {
     const session = /^[0-9a-f-]{36}$/.test(sessionId) ? await this.stores.attendance.getSession(sessionId) : null;
     if (!session || !tokenMatches(windowKey, hashCallbackToken(this.windowKey(session.id)))) {
-      await this.audit({
+      const now = this.now();
+      // Repeated identical refusals are one entry with a count (issue #7).
+      await this.stores.audit.recordRepeatable({
+        id: randomUUID(),
+        at: now,
         event: 'access-denied',
         accepted: false,
         reason: 'window key does not match the session',
@@ -433,7 +437,7 @@ export class AttendanceService {
         course: session?.course ?? null,
         sessionId: session?.id ?? null,
         details: {},
-      });
+      }, ['access-denied', 'window-key', info.sourceIp ?? '', session?.id ?? ''].join('\u0000'), new Date(now.getTime() - REPEATED_REJECTION_WINDOW_MS));
       throw new AppError('sence-callback-token', 403, 'Este botón ya no es válido. Vuelve a tu curso y usa el panel de asistencia.');
     }
     return session;

@@ -51,7 +51,7 @@ export function buildApp(deps: AppDeps): Express {
     }),
   );
   const limits = rateLimits({ ...DEFAULT_RATE_LIMITS, ...deps.rateLimits }, logger);
-  app.use('/cb', limits.callbacks);
+  app.use(['/cb', '/sence/window'], limits.callbacks);
   app.use('/lti/login', limits.login);
   app.use('/lti/register', limits.registration);
   app.use(requestHygiene());

@@ -8,7 +8,7 @@ import { AppError } from '../errors';
 import type { Logger } from './logger';
 
 export interface RateLimits {
-  /** SENCE callbacks (/cb/…) per source address per minute. */
+  /** SENCE callbacks (/cb/…) and the SENCE window's buttons (/sence/window/…) per source address per minute. */
   callbacksPerAddress: number;
   /** SENCE callbacks per attempt (the id in the callback URL) per minute: SENCE sends one. */
   callbacksPerAttempt: number;

@@ -115,6 +115,17 @@ describe('finding 6: limits per address', () => {
     expect(entries[0]!.count).toBe(DEFAULT_RATE_LIMITS.callbacksPerAddress);
   });
 
+  it(`the SENCE window's buttons: ${DEFAULT_RATE_LIMITS.callbacksPerAddress} per minute from one address, then 429; refusals are one entry`, async () => {
+    const id = '00000000-0000-0000-0000-000000000000';
+    for (let i = 1; i <= DEFAULT_RATE_LIMITS.callbacksPerAddress; i++) {
+      const res = await new HttpClient().post(`${sys.url}/sence/window/${id}/close`, { k: 'mala' }, from('198.51.100.25'));
+      if (res.status !== 403) throw new Error(`request ${i}: ${res.status}`);
+    }
+    expect((await new HttpClient().post(`${sys.url}/sence/window/${id}/close`, { k: 'mala' }, from('198.51.100.25'))).status).toBe(429);
+    const entries = (await sys.stores.audit.list({ accepted: false, limit: 500 })).filter((e) => e.sourceIp === '198.51.100.25');
+    expect(entries.map((e) => [e.event, e.count])).toEqual([['access-denied', DEFAULT_RATE_LIMITS.callbacksPerAddress]]);
+  });
+
   it(`login: ${DEFAULT_RATE_LIMITS.loginsPerAddress} per minute from one address, then 429`, async () => {
     const form = { iss: 'https://no-registrada.example', login_hint: 'x', target_link_uri: `${sys.config.publicUrl}/lti` };
     for (let i = 1; i <= DEFAULT_RATE_LIMITS.loginsPerAddress; i++) {
