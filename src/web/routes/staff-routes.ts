@@ -9,6 +9,7 @@ import type { Config } from '../../config';
 import type { Stores } from '../../store/ports';
 import type { AttendanceSession, AuditEvent, Course, LearnerKey, Otec } from '../../domain/types';
 import { CALLBACK_PATH_MAX_LENGTH, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
+import { REPEATED_REJECTION_WINDOW_MS } from '../../application/attendance-service';
 import { otecsOfPlatform, saveOtecAsPlatformAdmin, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
 import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
 import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
@@ -31,11 +32,14 @@ export function staffRoutes(deps: StaffDeps): Router {
   router.use('/staff', async (req: Request, res: Response, next: NextFunction) => {
     const identity = launchIdentity(res);
     if (!identity.isStaff) {
-      await stores.audit.record({
-        id: randomUUID(), at: now(), event: 'access-denied', accepted: false,
-        reason: `learner tried ${req.method} ${req.baseUrl}${req.path}`, sourceIp: requestInfo(req).sourceIp,
+      const at = now();
+      const reason = `learner tried ${req.method} ${req.baseUrl}${req.path}`.slice(0, 200);
+      // Repeated identical refusals are one entry with a count (issue #7).
+      await stores.audit.recordRepeatable({
+        id: randomUUID(), at, event: 'access-denied', accepted: false,
+        reason, sourceIp: requestInfo(req).sourceIp,
         learner: identity.learner, course: identity.course, sessionId: null, details: {},
-      });
+      }, ['access-denied', reason, identity.learner.issuer, identity.learner.clientId, identity.learner.sub, identity.course.contextId].join('\u0000'), new Date(at.getTime() - REPEATED_REJECTION_WINDOW_MS));
       throw new AppError('forbidden-role', 403, 'Esta página es solo para el equipo docente del curso. Vuelve al panel de asistencia.');
     }
     next();
