@@ -97,6 +97,21 @@ export function badParameters(params: unknown): string[] {
   return bad;
 }
 
+/**
+ * ltijs's own Express 4 app parses the query string again with `qs` (extended), where
+ * `client_id[$ne]=1` or `iss[]=a` become objects and arrays. The host's parser keeps them as plain
+ * keys: refuse any such key whose base name is an LTI parameter.
+ */
+export function bracketedLtiKeys(query: unknown): string[] {
+  if (query === null || typeof query !== 'object') return [];
+  const bad: string[] = [];
+  for (const key of Object.keys(query as Record<string, unknown>)) {
+    const base = key.split(/[[\].]/)[0] ?? key;
+    if (base !== key && LTI_PARAMETER_LIMITS[base] !== undefined) bad.push(base);
+  }
+  return bad;
+}
+
 export function ltiRequestShape(): RequestHandler {
   const form = express.urlencoded({ extended: false, limit: LTI_BODY_LIMIT, parameterLimit: LTI_PARAMETER_COUNT_LIMIT });
   const json = express.json({ limit: LTI_BODY_LIMIT, strict: true });
@@ -109,7 +124,7 @@ export function ltiRequestShape(): RequestHandler {
       next(new AppError('unsupported-media-type', 415, 'El ingreso desde la plataforma solo se acepta como formulario (application/x-www-form-urlencoded). Vuelve a entrar desde tu curso.', { details: { contentType: String(req.headers['content-type'] ?? '').slice(0, 80) } }));
       return;
     }
-    const bad = [...new Set([...badParameters(req.query), ...badParameters(body)])];
+    const bad = [...new Set([...badParameters(req.query), ...bracketedLtiKeys(req.query), ...badParameters(body)])];
     if (bad.length) {
       next(malformed(bad));
       return;

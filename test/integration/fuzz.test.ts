@@ -74,7 +74,11 @@ function generator(seed: number, ctx: { issuer: string; publicUrl: string; ltik:
   function params(kind: 'lti' | 'callback' | 'staff', withLtik: boolean): Array<[string, string]> {
     const out: Array<[string, string]> = [];
     const n = r.pick([0, 1, 2, 3, 5, 8, 61, 70, 250]);
-    for (let i = 0; i < n; i++) out.push([r.next() < 0.9 ? r.pick(paramNames(kind)) : `p${r.int(1000)}`, values()]);
+    for (let i = 0; i < n; i++) {
+      const name = r.next() < 0.9 ? r.pick(paramNames(kind)) : `p${r.int(1000)}`;
+      // qs-style keys: ltijs's Express 4 app re-parses the query into objects and arrays.
+      out.push([r.next() < 0.1 ? `${name}${r.pick(['[]', '[$ne]', '[a][b]', '.x'])}` : name, values()]);
+    }
     if (r.next() < 0.3 && out.length) out.push([out[0]![0], values()]); // duplicated parameter
     if (withLtik) out.push(['ltik', ctx.ltik()]);
     return out;

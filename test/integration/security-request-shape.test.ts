@@ -61,6 +61,18 @@ describe('finding 1: malformed LTI parameters are refused before ltijs or a stor
     await stillServing();
   });
 
+  it.each([
+    ['client_id[$ne]=1'],
+    ['iss[$ne]=1'],
+    ['iss[]=a&iss[]=b'],
+    ['login_hint[a]=1'],
+  ])('refuses %s on /lti/login (ltijs re-parses the query with qs: objects) with a 400, never ltijs\'s raw 500', async (extra) => {
+    const res = await send(`/lti/login?iss=${encodeURIComponent(sys.lms!.issuer)}&login_hint=1&target_link_uri=${encodeURIComponent(`${sys.url}/lti`)}&${extra}`, { method: 'GET' });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('La solicitud trae parámetros repetidos o con un formato no válido');
+    await stillServing();
+  });
+
   it('logs the refusal at warn, without a stack', async () => {
     sys.logger.lines.length = 0;
     await send('/lti', form('state=a&state=b'));
