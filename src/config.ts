@@ -115,6 +115,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fail('PUBLIC_URL', `must be at most ${maxPublicUrl} characters (got ${publicUrl.length}): SENCE limits UrlRetoma/UrlError to ${SENCE_URL_MAX_LENGTH} characters and the callback path adds ${CALLBACK_PATH_MAX_LENGTH}`);
   }
 
+  // Production must be HTTPS (cookies SameSite=None; Secure, tokens in URLs): only a local address
+  // may stay on http, with the start-up warning (a proxy on the same machine, a smoke test).
+  if (production && !publicUrl.startsWith('https:')) {
+    const host = new URL(publicUrl).hostname;
+    if (!['localhost', '127.0.0.1', '[::1]', '::1'].includes(host)) {
+      fail('PUBLIC_URL', `must use https when NODE_ENV=production (got "${publicUrl}"); only http://localhost is accepted, with a warning`);
+    }
+    devDefaults.push('PUBLIC_URL sin HTTPS (solo localhost)');
+  }
+
   let ltiKey = (env.LTI_KEY ?? '').trim();
   if (!ltiKey) {
     if (production) fail('LTI_KEY', 'is required in production (a long random secret)');

@@ -17,6 +17,7 @@ export async function seedDemo(args: { stores: Stores; config: Readonly<Config>;
       rut: DEMO_OTEC.rut,
       tokenSealed: sealSecret(DEMO_OTEC.token, config.tokenKey),
       tokenHint: secretHint(DEMO_OTEC.token),
+      platforms: [{ issuer: lms.issuer, clientId: lms.clientId }],
       createdAt: now,
       updatedAt: now,
     });

@@ -49,6 +49,14 @@ export type ErrorCode =
   | 'learner-exempt'
   | 'upload-invalid'
   | 'upload-too-large'
+  // request hygiene and abuse (issue #7)
+  | 'request-malformed'
+  | 'request-too-large'
+  | 'unsupported-media-type'
+  | 'rate-limited'
+  | 'origin-refused'
+  | 'registration-invite-required'
+  | 'otec-forbidden'
   // generic
   | 'bad-request'
   | 'not-found'

@@ -36,6 +36,7 @@ import { buildCloseForm, buildStartForm, type AutoPostForm } from '../sence/rce-
 import { settingsForLearner } from '../domain/enrollment';
 import { deriveCallbackToken, deriveWindowKey, hashCallbackToken, tokenMatches } from '../sence/callback-token';
 import { parseCallbackBody, verifyCallback } from '../sence/verify-callback';
+import { isLinked } from './otec-tenancy';
 
 export interface AttendanceConfig {
   publicUrl: string;
@@ -46,7 +47,13 @@ export interface AttendanceConfig {
 
 export interface RequestInfo {
   sourceIp: string | null;
+  /** `Origin` and `Referer` headers as received (recorded on SENCE callbacks, issue #7). */
+  origin?: string | null;
+  referer?: string | null;
 }
+
+/** Identical rejected callbacks within this window are one audit entry with a count. */
+export const REPEATED_REJECTION_WINDOW_MS = 10 * 60_000;
 
 export type CallbackKind = 'retoma' | 'error';
 
@@ -165,6 +172,12 @@ export class AttendanceService {
         staffHint: 'El OTEC elegido para el curso ya no existe: elija otro en la configuración del curso.',
       });
     }
+    // Issue #7: a course uses only an OTEC linked to its own platform.
+    if (!isLinked(otec, course)) {
+      throw new AppError('otec-not-found', 409, 'La configuración SENCE del curso está incompleta. Avísale a tu relator o coordinador.', {
+        staffHint: 'El OTEC elegido para el curso ya no está vinculado a esta plataforma: elija otro en la configuración del curso, o pida al administrador de la plataforma que lo agregue.',
+      });
+    }
 
     let session = await this.currentActive(learner, course, now);
     if (session && session.state !== 'starting') {
@@ -235,7 +248,9 @@ export class AttendanceService {
     const { kind, attemptId, token, info } = args;
     const attempt = /^[A-Za-z0-9_-]{12}$/.test(attemptId) ? await this.stores.attendance.getAttempt(attemptId) : null;
     if (!attempt || !tokenMatches(token, attempt.tokenHash)) {
-      await this.rejectCallback(info, attempt, 'callback-token', 'unknown attempt or wrong token', args.body);
+      // A wrong token for a real attempt is shown in that attempt's course audit (issue #7).
+      const owner = attempt ? await this.stores.attendance.getSession(attempt.sessionId) : null;
+      await this.rejectCallback(info, attempt, 'callback-token', attempt ? 'wrong token' : 'unknown attempt', args.body, owner ?? undefined);
       throw new AppError('sence-callback-token', 403, 'Este enlace de respuesta de SENCE no es válido. Vuelve a tu curso y abre la sesión desde el panel.');
     }
     const session = await this.stores.attendance.getSession(attempt.sessionId);
@@ -272,6 +287,7 @@ export class AttendanceService {
       await this.rejectCallback(info, attempt, 'session-version', 'session changed concurrently', parsed.raw, session);
       throw callbackError('sence-callback-replayed');
     }
+    const provenance = this.provenance(info, session);
     await this.stores.attendance.saveAnswer({
       id: randomUUID(),
       sessionId: session.id,
@@ -281,6 +297,7 @@ export class AttendanceService {
       errorCodes: codes,
       payload: parsed.raw,
       receivedAt: now,
+      ...provenance,
     });
     await this.audit({
       event: 'callback-accepted',
@@ -290,7 +307,7 @@ export class AttendanceService {
       learner: session.learner,
       course: session.course,
       sessionId: session.id,
-      details: { attemptId: attempt.id, kind, state: stored.state },
+      details: { attemptId: attempt.id, kind, state: stored.state, ...provenance },
     });
     return {
       phase: attempt.phase,
@@ -419,7 +436,11 @@ export class AttendanceService {
   private async sessionForWindow(sessionId: string, windowKey: string, info: RequestInfo): Promise<AttendanceSession> {
     const session = /^[0-9a-f-]{36}$/.test(sessionId) ? await this.stores.attendance.getSession(sessionId) : null;
     if (!session || !tokenMatches(windowKey, hashCallbackToken(this.windowKey(session.id)))) {
-      await this.audit({
+      const now = this.now();
+      // Repeated identical refusals are one entry with a count (issue #7).
+      await this.stores.audit.recordRepeatable({
+        id: randomUUID(),
+        at: now,
         event: 'access-denied',
         accepted: false,
         reason: 'window key does not match the session',
@@ -428,14 +449,17 @@ export class AttendanceService {
         course: session?.course ?? null,
         sessionId: session?.id ?? null,
         details: {},
-      });
+      }, ['access-denied', 'window-key', info.sourceIp ?? '', session?.id ?? ''].join('\u0000'), new Date(now.getTime() - REPEATED_REJECTION_WINDOW_MS));
       throw new AppError('sence-callback-token', 403, 'Este botón ya no es válido. Vuelve a tu curso y usa el panel de asistencia.');
     }
     return session;
   }
 
   private async rejectCallback(info: RequestInfo, attempt: CallbackAttempt | null, step: string, reason: string, body: unknown, session?: AttendanceSession): Promise<void> {
-    await this.audit({
+    const now = this.now();
+    const entry: AuditEntry = {
+      id: randomUUID(),
+      at: now,
       event: 'callback-rejected',
       accepted: false,
       reason: `${step}: ${reason}`,
@@ -443,12 +467,38 @@ export class AttendanceService {
       learner: session?.learner ?? null,
       course: session?.course ?? null,
       sessionId: session?.id ?? attempt?.sessionId ?? null,
-      details: { attemptId: attempt?.id ?? null, step, fields: summariseBody(body) },
-    });
+      details: { attemptId: attempt?.id ?? null, step, fields: summariseBody(body), ...this.provenance(info, session ?? null) },
+    };
+    // A flood of identical rejections (same step, reason, address and attempt) is one entry with a count.
+    const fingerprint = ['callback-rejected', step, reason, info.sourceIp ?? '', attempt?.id ?? '', session?.id ?? ''].join('\u0000');
+    await this.stores.audit.recordRepeatable(entry, fingerprint, new Date(now.getTime() - REPEATED_REJECTION_WINDOW_MS));
+  }
+
+  /**
+   * Where a callback came from (issue #7, finding 7). SENCE's callbacks are unsigned and the
+   * learner's browser holds every field SENCE echoes, so a forged one cannot be told apart; what
+   * can be seen is whether the browser posted it from SENCE's page (Origin, else Referer).
+   */
+  private provenance(info: RequestInfo, session: AttendanceSession | null): { origin: string | null; referer: string | null; originVerified: boolean } {
+    const origin = info.origin ? info.origin.slice(0, 200) : null;
+    const referer = info.referer ? info.referer.slice(0, 500) : null;
+    const expected = session
+      ? [originOfUrl(this.config.senceBaseUrls[session.environment])]
+      : [originOfUrl(this.config.senceBaseUrls.test), originOfUrl(this.config.senceBaseUrls.production)];
+    const seen = origin && origin !== 'null' ? origin : referer ? originOfUrl(referer) : null;
+    return { origin, referer, originVerified: seen !== null && expected.includes(seen) };
   }
 
   private async audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {
     await this.stores.audit.record({ id: randomUUID(), at: this.now(), ...entry });
+  }
+}
+
+function originOfUrl(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
   }
 }
 

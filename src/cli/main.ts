@@ -3,6 +3,10 @@ import { loadConfig } from '../config';
 import { openStores } from '../store/open-stores';
 import { setupLti } from '../lti/lti-runtime';
 import { runPlatformCli, type PlatformInfo, type PlatformRegistry } from './platform-commands';
+import { runOtecCli, type OtecCliContext } from './otec-commands';
+import { createInvite, inviteUrl } from '../application/registration-invites';
+import { migrateLegacyOtecs } from '../application/otec-tenancy';
+import type { Stores } from '../store/ports';
 import type { Platform } from 'ltijs';
 
 async function describe(p: Platform): Promise<PlatformInfo> {
@@ -21,9 +25,10 @@ async function describe(p: Platform): Promise<PlatformInfo> {
 }
 
 /** The platform registry over ltijs on the configured store; `close` releases it. */
-export async function openPlatformRegistry(env: Record<string, string | undefined>): Promise<PlatformRegistry & { close(): Promise<void> }> {
+export async function openPlatformRegistry(env: Record<string, string | undefined>): Promise<PlatformRegistry & { close(): Promise<void>; stores: Stores; tokenKey: Buffer }> {
     const config = loadConfig(env);
     const opened = await openStores({ mongodbUri: config.mongodbUri, sqliteFile: config.sqliteFile });
+    await migrateLegacyOtecs(opened.stores, new Date());
     const lti = await setupLti({ config, logins: opened.stores.logins, sqlite: opened.sqlite, renderError: () => undefined });
     const provider = lti.provider;
     const find = async (issuer: string, clientId: string) => {
@@ -31,9 +36,15 @@ export async function openPlatformRegistry(env: Record<string, string | undefine
       return p && !Array.isArray(p) ? p : null;
     };
     return {
+      stores: opened.stores,
+      tokenKey: config.tokenKey,
       async close() {
         await lti.close();
         await opened.stores.close();
+      },
+      async invite(name, hours) {
+        const { code, invite } = await createInvite(opened.stores, { name, hours, now: new Date() });
+        return { url: inviteUrl(config.publicUrl, code), expiresAt: invite.expiresAt };
       },
       async add(input) {
         const p = await provider.registerPlatform({
@@ -63,16 +74,31 @@ export async function openPlatformRegistry(env: Record<string, string | undefine
     };
 }
 
+/** What `otec …` needs, over the same registry (store, key, registered platforms). */
+export function otecContext(registry: Awaited<ReturnType<typeof openPlatformRegistry>>): OtecCliContext {
+  return {
+    stores: registry.stores,
+    tokenKey: registry.tokenKey,
+    platforms: async () => (await registry.list()).map((p) => ({ issuer: p.issuer, clientId: p.clientId })),
+    now: () => new Date(),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  };
+}
+
 async function main(): Promise<number> {
-  let opened: (PlatformRegistry & { close(): Promise<void> }) | null = null;
+  let opened: Awaited<ReturnType<typeof openPlatformRegistry>> | null = null;
   const registry = async () => (opened = await openPlatformRegistry(process.env));
+  const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
   try {
-    return await runPlatformCli(process.argv.slice(2), registry, {
-      out: (l) => console.log(l),
-      err: (l) => console.error(l),
-    });
+    const argv = process.argv.slice(2);
+    if (argv[0] === 'otec') return await runOtecCli(argv, async () => otecContext(await registry()), io);
+    return await runPlatformCli(argv, registry, io);
   } finally {
-    const r = opened as (PlatformRegistry & { close(): Promise<void> }) | null;
+    const r = opened as Awaited<ReturnType<typeof openPlatformRegistry>> | null;
     if (r) await r.close();
   }
 }

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AppError } from '../errors';
+import { INVITE_DEFAULT_HOURS, INVITE_MAX_HOURS } from '../application/registration-invites';
 
 export interface PlatformInfo {
   issuer: string;
@@ -22,6 +23,8 @@ export interface PlatformRegistry {
   list(): Promise<PlatformInfo[]>;
   remove(issuer: string, clientId: string): Promise<boolean>;
   setActive(issuer: string, clientId: string, active: boolean): Promise<boolean>;
+  /** Creates a one-time dynamic-registration invitation; returns the URL to give the LMS administrator. */
+  invite(name: string | null, hours: number): Promise<{ url: string; expiresAt: Date }>;
 }
 
 export interface CliIo {
@@ -36,6 +39,7 @@ export const USAGE = [
   '  npm run cli -- platform remove --issuer URL --client-id ID',
   '  npm run cli -- platform activate --issuer URL --client-id ID',
   '  npm run cli -- platform deactivate --issuer URL --client-id ID',
+  '  npm run cli -- platform invite [--name TEXTO] [--hours 24]',
 ].join('\n');
 
 function usage(message: string): AppError {
@@ -77,6 +81,7 @@ export async function runPlatformCli(argv: string[], registry: () => Promise<Pla
         'token-endpoint': { type: 'string' },
         'jwks-url': { type: 'string' },
         name: { type: 'string' },
+        hours: { type: 'string' },
       },
     });
     switch (command) {
@@ -114,6 +119,19 @@ export async function runPlatformCli(argv: string[], registry: () => Promise<Pla
           return 1;
         }
         io.out(command === 'remove' ? 'Plataforma eliminada.' : command === 'activate' ? 'Plataforma activada.' : 'Plataforma desactivada.');
+        return 0;
+      }
+      case 'invite': {
+        const hoursText = values.hours?.trim() ?? String(INVITE_DEFAULT_HOURS);
+        const hours = /^\d+$/.test(hoursText) ? Number(hoursText) : NaN;
+        if (!(hours >= 1 && hours <= INVITE_MAX_HOURS)) throw usage(`--hours debe ser un número entero de 1 a ${INVITE_MAX_HOURS}: «${hoursText}».`);
+        const name = values.name?.trim() || null;
+        if (name && name.length > 100) throw usage('--name es demasiado largo (máximo 100 caracteres).');
+        const { url, expiresAt } = await (await registry()).invite(name, hours);
+        io.out(`Invitación de registro${name ? ` para ${name}` : ''} (un solo uso, vence ${expiresAt.toISOString()}):`);
+        io.out(url);
+        io.out('En Moodle: Administración del sitio → Plugins → Módulos de actividad → Herramienta externa → Gestionar herramientas → «URL de la herramienta»: pegue esta dirección y pulse «Añadir LTI Advantage».');
+        io.out('Al terminar, la plataforma queda activa; en Moodle active «Mostrar en el selector de actividades» de la herramienta para que los docentes la encuentren.');
         return 0;
       }
       default:

@@ -52,6 +52,12 @@ export interface Course extends CourseKey {
   updatedAt: Date;
 }
 
+/** An LMS platform registration: (issuer, client_id). */
+export interface PlatformKey {
+  issuer: string;
+  clientId: string;
+}
+
 export interface Otec {
   id: string;
   name: string;
@@ -61,6 +67,12 @@ export interface Otec {
   tokenSealed: string;
   /** Last 4 characters of the token, to show staff which one is stored. */
   tokenHint: string;
+  /**
+   * Platforms whose courses may use this OTEC and whose LMS administrators manage it (issue #7).
+   * `null` only for an OTEC stored before links existed, until the start-up migration links it to
+   * the platforms of the courses that use it.
+   */
+  platforms: PlatformKey[] | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -147,6 +159,11 @@ export interface SenceAnswer {
   /** The posted fields exactly as received (trimmed names). */
   payload: Record<string, string>;
   receivedAt: Date;
+  /** `Origin` and `Referer` headers of the callback, as received (issue #7). */
+  origin?: string | null;
+  referer?: string | null;
+  /** False when the callback did not come from the configured SENCE origin ("origen no verificado"). */
+  originVerified?: boolean;
 }
 
 export type AuditEvent =
@@ -164,7 +181,12 @@ export type AuditEvent =
   | 'enrollment-saved'
   | 'enrollment-rejected'
   | 'alert-digest-sent'
-  | 'alert-digest-failed';
+  | 'alert-digest-failed'
+  | 'otec-removed'
+  | 'otec-refused'
+  | 'registration-refused'
+  | 'registration-completed'
+  | 'rate-limited';
 
 export interface AuditEntry {
   id: string;
@@ -178,4 +200,20 @@ export interface AuditEntry {
   sessionId: string | null;
   /** Non-secret details (never tokens). */
   details: Record<string, unknown>;
+  /** How many identical entries this one stands for (repeated rejections are stored once); 1 when omitted. */
+  count?: number;
+  /** When the last of those identical entries happened; `at` when omitted. */
+  lastAt?: Date;
+}
+
+/** A one-time dynamic-registration invitation created by the operator (`platform invite`). */
+export interface RegistrationInvite {
+  /** SHA-256 (hex) of the invitation code; the code itself is only printed once. */
+  codeHash: string;
+  name: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  /** The platform registered with it. */
+  platform: PlatformKey | null;
 }

@@ -19,6 +19,16 @@ const STAFF_ROLES = [
   'http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin',
 ];
 
+/** LMS administrators (system or institution Administrator; Moodle sends both for site admins). */
+const ADMIN_ROLES = [
+  'http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator',
+  'http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator',
+];
+
+export function isAdminRole(roles: readonly string[]): boolean {
+  return roles.some((r) => ADMIN_ROLES.includes(r));
+}
+
 export interface RunCandidate {
   source: Exclude<RunSource, 'typed'>;
   /** Where the value came from, in the LMS admin's words. */
@@ -34,6 +44,8 @@ export interface LaunchIdentity {
   name: string | null;
   email: string | null;
   isStaff: boolean;
+  /** An administrator of the LMS platform itself (manages the platform's OTECs). */
+  isAdmin: boolean;
   roles: string[];
   run: string | null;
   runSource: Exclude<RunSource, 'typed'> | null;
@@ -67,6 +79,7 @@ export function identityFromLaunch(token: IdToken): LaunchIdentity {
     name,
     email: info.email ?? null,
     isStaff: isStaffRole(roles),
+    isAdmin: isAdminRole(roles),
     roles,
     run: parsed && parsed.ok ? parsed.run : null,
     runSource: chosen ? chosen.source : null,

@@ -5,6 +5,7 @@
  * `kid` it does not know (key rotation, e.g. Canvas), but not more than once per `minRefetchMs`
  * (a forged kid must not turn the tool into a fetch amplifier).
  */
+import { fetchJson as safeFetchJson } from './safe-fetch';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors';
 
@@ -23,14 +24,9 @@ export interface KeySetCacheOptions {
   now?: () => number;
 }
 
-export const defaultFetchJson: FetchJson = async (url) => {
-  const res = await fetch(url, {
-    headers: { accept: 'application/json', 'user-agent': 'asistencia-sence' },
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!res.ok) throw new Error(`JWKS ${url} answered ${res.status}`);
-  return res.json();
-};
+/** 5 s timeout and a 256 kB cap (issue #7: outbound requests are bounded); redirects are followed. */
+export const defaultFetchJson: FetchJson = async (url) =>
+  safeFetchJson(url, { headers: { 'user-agent': 'asistencia-sence' }, timeoutMs: 5000, maxBytes: 256 * 1024, followRedirects: true });
 
 export class KeySetCache {
   private readonly entries = new Map<string, Entry>();

@@ -5,8 +5,6 @@
  * ltijs's body-parser 1.x does not re-read the stream: "stream is not readable").
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import path from 'node:path';
-import ejs from 'ejs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import cookieParser from 'cookie-parser';
@@ -19,11 +17,11 @@ import type { LoginStateStore } from '../store/ports';
 import { SqliteLtijsPlugin } from './sqlite-ltijs-plugin';
 import { KeySetCache } from './keyset-cache';
 import { checkLaunch } from './launch-verification';
+import { dynamicRegistrationHandler, LEGACY_CONSUMER_KEY_HINT, type RegistrationStores } from './dynamic-registration';
 import { useParsedLtikKey } from './ltik-key';
 import { ltikExpired, relaunchQuery, stateStorageKey, storageTargetOf } from './platform-storage';
 import { originOf } from '../web/security-headers';
 import { sendView } from '../web/error-handler';
-import { viewsDir } from '../paths';
 
 export type ErrorRenderer = (req: Request, res: Response, error: unknown) => void;
 
@@ -34,6 +32,8 @@ export interface LtiRuntimeDeps {
   renderError: ErrorRenderer;
   keyCache?: KeySetCache;
   now?: () => number;
+  /** Invitations and audit for dynamic registration (absent in the CLI: registration is refused). */
+  registration?: RegistrationStores | null;
 }
 
 export interface LtiRuntime {
@@ -76,7 +76,7 @@ const LTIJS_ERRORS: Record<string, { code: ErrorCode; status: number; message: s
 };
 
 const UNREGISTERED_HINT =
-  'Registre la plataforma (npm run cli -- platform add …) o use el registro dinámico. En Moodle, si la actividad tiene una "clave de consumidor" LTI 1.1 (resourcekey), Moodle la envía como client_id: bórrela en la configuración de la actividad.';
+  'Registre la plataforma (npm run cli -- platform add …) o use el registro dinámico. En Moodle, si la actividad tiene una "clave de consumidor" LTI 1.1 (resourcekey), Moodle la envía como client_id; en Moodle 4.5 ese campo está oculto: elimine la actividad y vuelva a crearla.';
 
 export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   const { config } = deps;
@@ -142,41 +142,18 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     deps.renderError(req, res, new AppError('lti-unregistered-platform', 400, 'Esta plataforma (o este client_id) no está registrada en Asistencia SENCE. Avísale al administrador de tu plataforma.', { staffHint: UNREGISTERED_HINT }));
   });
   lti.onInactivePlatform((req: Request, res: Response) => {
-    deps.renderError(req, res, new AppError('lti-inactive-platform', 401, 'Esta plataforma está registrada pero aún no está activada en Asistencia SENCE. Avísale al administrador.', { staffHint: 'Active la plataforma: npm run cli -- platform activate --issuer URL --client-id ID' }));
+    const p = { ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown> | undefined) ?? {}) };
+    const issuer = typeof p.iss === 'string' ? p.iss : 'URL';
+    const clientId = typeof p.client_id === 'string' ? p.client_id : 'ID';
+    deps.renderError(req, res, new AppError('lti-inactive-platform', 401, 'Esta plataforma está registrada pero aún no está activada en Asistencia SENCE. Avísale al administrador.', { staffHint: `El operador de Asistencia SENCE la activa con: npm run cli -- platform activate --issuer ${issuer} --client-id ${clientId}` }));
   });
 
   // deploy() adds a SIGINT handler that calls process.exit(); main.ts owns shutdown, so drop it.
   const sigintBefore = new Set(process.listeners('SIGINT'));
   await lti.deploy({ serverless: true, silent: true });
 
-  // Dynamic registration ("Add LTI Advantage" in Moodle): ltijs's default answer is an inline
-  // script, which our CSP forbids; answer with our page (external script) and Spanish errors.
-  lti.onDynamicRegistration(async (req: Request, res: Response) => {
-    const query = req.query as Record<string, unknown>;
-    const openid = typeof query.openid_configuration === 'string' ? query.openid_configuration : '';
-    const token = typeof query.registration_token === 'string' ? query.registration_token : undefined;
-    try {
-      if (!/^https?:\/\//.test(openid)) {
-        throw new AppError('lti-registration-failed', 400, 'Falta la configuración OpenID de la plataforma: abre esta dirección desde el botón «Añadir LTI Advantage» (Moodle) o el registro dinámico de tu plataforma.');
-      }
-      const kids = async () => Promise.all(((await lti.getAllPlatforms()) || []).map(async (p) => ({ p, kid: await p.platformKid() })));
-      const before = new Set((await kids()).map((k) => k.kid));
-      await lti.DynamicRegistration!.register(openid, token);
-      const platform = (await kids()).find((k) => !before.has(k.kid))?.p;
-      await refreshPlatformOrigins();
-      const html = await ejs.renderFile(path.join(viewsDir, 'dynreg-done.ejs'), {
-        title: 'Registro completado',
-        issuer: platform ? await platform.platformUrl() : '',
-        clientId: platform ? await platform.platformClientId() : '',
-      });
-      res.type('html').send(html);
-    } catch (err) {
-      const message = (err as Error).message ?? '';
-      deps.renderError(req, res, err instanceof AppError ? err : message === 'PLATFORM_ALREADY_REGISTERED'
-        ? new AppError('lti-registration-failed', 409, 'Esta plataforma ya tiene registrada esta herramienta con ese client_id.', { staffHint: 'Use la registración existente, o elimínela con npm run cli -- platform remove.' })
-        : new AppError('lti-registration-failed', 502, 'No se pudo completar el registro dinámico con la plataforma. Inténtalo de nuevo o usa la configuración manual (página /setup).', { staffHint: `Detalle: ${message.slice(0, 200)}`, cause: err }));
-    }
-  });
+  // Dynamic registration ("Add LTI Advantage" in Moodle): behind an operator's invitation (issue #7).
+  lti.onDynamicRegistration(dynamicRegistrationHandler({ config, provider: lti, stores: deps.registration ?? null, renderError: deps.renderError, refreshPlatformOrigins: () => refreshPlatformOrigins() }));
   for (const l of process.listeners('SIGINT')) if (!sigintBefore.has(l)) process.removeListener('SIGINT', l);
 
   let origins: string[] = [];
@@ -187,11 +164,13 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     const list: string[] = [];
     const active = new Set<string>();
     for (const p of platforms) {
+      // Only active platforms may frame the tool or receive its forms (issue #7).
+      if (!(await p.platformActive())) continue;
       const o = originOf(await p.platformUrl());
       const a = originOf(await p.platformAuthEndpoint());
       if (o) list.push(o);
       if (a) list.push(a);
-      if (await p.platformActive()) active.add(platformKey(await p.platformUrl(), await p.platformClientId()));
+      active.add(platformKey(await p.platformUrl(), await p.platformClientId()));
     }
     origins = [...new Set(list)];
     activePlatforms = active;
@@ -293,7 +272,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
       if (!result.ok) {
         const status = result.code === 'lti-missing-state' ? 400 : result.code === 'lti-keyset-unavailable' ? 502 : 401;
         throw new AppError(result.code, status, launchMessage(result.code), {
-          staffHint: result.code === 'lti-unregistered-platform' ? UNREGISTERED_HINT : undefined,
+          staffHint: result.code === 'lti-unregistered-platform' ? UNREGISTERED_HINT : result.code === 'lti-wrong-audience' ? LEGACY_CONSUMER_KEY_HINT : undefined,
           details: { step: result.step, reason: result.reason },
         });
       }

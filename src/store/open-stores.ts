@@ -10,6 +10,7 @@ import {
   MongoCourseStore,
   MongoLearnerStore,
   MongoLoginStateStore,
+  MongoInviteStore,
   MongoOtecStore,
 } from './mongo/mongo-stores';
 import { registerMongoModels } from './mongo/schemas';
@@ -27,6 +28,7 @@ import { SqliteCourseStore } from './sqlite/sqlite-course-store';
 import { SqliteLearnerStore } from './sqlite/sqlite-learner-store';
 import { SqliteLoginStateStore } from './sqlite/sqlite-login-state-store';
 import { SqliteOtecStore } from './sqlite/sqlite-otec-store';
+import { SqliteInviteStore } from './sqlite/sqlite-invite-store';
 
 export interface OpenedStores {
   stores: Stores;
@@ -50,6 +52,7 @@ export function sqliteStores(db: Database): Stores {
     rosters: new SqliteRosterStore(db),
     enrollments: new SqliteEnrollmentStore(db),
     digests: new SqliteDigestStore(db),
+    invites: new SqliteInviteStore(db),
     async close() {
       if (db.open) db.close();
     },
@@ -68,6 +71,7 @@ export function mongoStores(conn: Connection): Stores {
     rosters: new MongoRosterStore(conn),
     enrollments: new MongoEnrollmentStore(conn),
     digests: new MongoDigestStore(conn),
+    invites: new MongoInviteStore(conn),
     async close() {
       await conn.close();
     },

@@ -13,6 +13,7 @@ import type {
   Learner,
   LearnerKey,
   Otec,
+  RegistrationInvite,
   SenceAnswer,
   SessionState,
 } from '../domain/types';
@@ -30,6 +31,8 @@ export interface CourseStore {
   touch(key: CourseKey, title: string | null): Promise<Course>;
   get(key: CourseKey): Promise<Course | null>;
   saveSettings(key: CourseKey, settings: CourseSettings): Promise<Course>;
+  /** Courses whose settings use this OTEC (OTEC migration and removal). */
+  listByOtec(otecId: string): Promise<Course[]>;
 }
 
 export interface OtecStore {
@@ -37,6 +40,8 @@ export interface OtecStore {
   get(id: string): Promise<Otec | null>;
   /** Insert or replace by id. */
   save(otec: Otec): Promise<Otec>;
+  /** Deletes it; false when it did not exist. */
+  remove(id: string): Promise<boolean>;
 }
 
 export interface AttendanceStore {
@@ -74,10 +79,37 @@ export interface AttendanceStore {
   listAnswers(sessionId: string): Promise<SenceAnswer[]>;
 }
 
+export interface AuditFilter {
+  course?: CourseKey;
+  /** Only accepted (true) or only rejected (false) entries. */
+  accepted?: boolean;
+  learner?: LearnerKey;
+  limit: number;
+}
+
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
-  /** Newest first; filter by course when given. */
-  list(filter: { course?: CourseKey; limit: number }): Promise<AuditEntry[]>;
+  /**
+   * Stores `entry` once per `fingerprint`: when an entry with the same fingerprint was stored (or
+   * repeated) at or after `since`, that entry's count grows by one and its lastAt becomes entry.at
+   * instead of adding a row (a flood of identical rejections is one entry with a count).
+   */
+  recordRepeatable(entry: AuditEntry, fingerprint: string, since: Date): Promise<void>;
+  /** Newest first (by first occurrence); every filter given applies. count and lastAt are always set. */
+  list(filter: AuditFilter): Promise<AuditEntry[]>;
+}
+
+/** One-time dynamic-registration invitations (`platform invite`). */
+export interface RegistrationInviteStore {
+  create(invite: RegistrationInvite): Promise<void>;
+  get(codeHash: string): Promise<RegistrationInvite | null>;
+  /** Marks it used if it is unused and unexpired at `now`; returns it, or null. Atomic. */
+  consume(codeHash: string, now: Date): Promise<RegistrationInvite | null>;
+  /** Undoes a consume whose registration then failed (the invitation can be used again). */
+  release(codeHash: string): Promise<void>;
+  /** Records the platform registered with a consumed invitation. */
+  setPlatform(codeHash: string, platform: { issuer: string; clientId: string }): Promise<void>;
+  list(): Promise<RegistrationInvite[]>;
 }
 
 /** One login of the OIDC flow: the nonce this tool issued for `state`, consumed once at launch. */
@@ -150,5 +182,6 @@ export interface Stores {
   rosters: RosterStore;
   enrollments: EnrollmentStore;
   digests: DigestStore;
+  invites: RegistrationInviteStore;
   close(): Promise<void>;
 }

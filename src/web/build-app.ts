@@ -23,6 +23,9 @@ import { staffHomeRoutes } from './routes/staff-home-routes';
 import { RosterService } from '../application/roster-service';
 import { AlertService } from '../application/alert-service';
 import { nrpsRosterSource } from '../lti/nrps-roster-source';
+import { ltiRequestShape, requestHygiene } from './request-shape';
+import { noStore, originCheck } from './origin-check';
+import { DEFAULT_RATE_LIMITS, rateLimits, type RateLimits } from './rate-limit';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -34,6 +37,8 @@ export interface AppDeps {
   now?: () => Date;
   /** The LMS roster (NRPS) must arrive within this (default ROSTER_TIMEOUT_MS). */
   rosterTimeoutMs?: number;
+  /** Overrides of the per-minute rate limits (tests). */
+  rateLimits?: Partial<RateLimits>;
 }
 
 /** How long the coordinator's report waits for the LMS's roster before showing the tool's own records. */
@@ -56,6 +61,11 @@ export function buildApp(deps: AppDeps): Express {
       extraFrameAncestors: config.frameAncestors,
     }),
   );
+  const limits = rateLimits({ ...DEFAULT_RATE_LIMITS, ...deps.rateLimits }, logger);
+  app.use(['/cb', '/sence/window'], limits.callbacks);
+  app.use('/lti/login', limits.login);
+  app.use('/lti/register', limits.registration);
+  app.use(requestHygiene());
   app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
 
   app.get('/health', (_req, res) => {
@@ -68,7 +78,12 @@ export function buildApp(deps: AppDeps): Express {
     res.render('setup', { title: 'Registrar Asistencia SENCE en tu plataforma', urls: toolUrls(config.publicUrl) });
   });
 
-  // LTI: ltijs first (login, keys, register, launch, ltik validation)…
+  // LTI: parameter shapes checked before ltijs sees anything (issue #7), then ltijs (login, keys,
+  // register, launch, ltik validation)…
+  app.use(['/lti', '/sence', '/cb'], noStore);
+  app.use('/lti', ltiRequestShape());
+  const sameSiteOnly = originCheck({ publicUrl: config.publicUrl, platforms: lti.platformOrigins });
+  app.use(['/lti', '/sence'], sameSiteOnly);
   app.use('/lti', lti.router);
   app.use('/lti', lti.app);
   // …then the host routes that need a validated launch.

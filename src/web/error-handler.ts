@@ -9,6 +9,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { viewsDir } from '../paths';
 import { AppError, toAppError } from '../errors';
 import type { Logger } from './logger';
+import { clientErrorOf } from './client-errors';
 
 export function wantsJson(req: Request): boolean {
   if (req.path.startsWith('/api/') || req.originalUrl.includes('/api/')) return true;
@@ -17,7 +18,7 @@ export function wantsJson(req: Request): boolean {
 }
 
 export function renderError(logger: Logger, req: Request, res: Response, error: unknown): void {
-  const err = toAppError(error);
+  const err = clientErrorOf(error) ?? toAppError(error);
   logger.log(err.status >= 500 ? 'error' : 'warn', 'request failed', {
     code: err.code,
     status: err.status,

@@ -21,6 +21,11 @@ export const EVENT_LABELS: Readonly<Record<AuditEvent, string>> = Object.freeze(
   'enrollment-rejected': 'Carga de acciones rechazada',
   'alert-digest-sent': 'Resumen de alertas enviado',
   'alert-digest-failed': 'Resumen de alertas no enviado',
+  'otec-removed': 'OTEC quitado de la plataforma',
+  'otec-refused': 'Cambio de OTEC rechazado',
+  'registration-refused': 'Registro de plataforma rechazado',
+  'registration-completed': 'Plataforma registrada',
+  'rate-limited': 'Demasiadas solicitudes (limitadas)',
 });
 
 export function eventLabel(event: string): string {

@@ -7,8 +7,6 @@ import { HttpClient, parseForms } from '../support/http-client';
 import { authorize, launchAs } from '../support/lti-flow';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 import { DEMO_USERS } from '../../src/simulators/lms';
-import express from 'express';
-import type { AddressInfo } from 'node:net';
 
 let sys: TestSystem;
 const EVA = { id: 'eva', name: 'Eva Muñoz', givenName: 'Eva', familyName: 'Muñoz', email: 'eva@example.cl', role: 'learner' as const, customRut: '11111111-1', sourcedId: '' };
@@ -162,63 +160,7 @@ describe('registration values', () => {
   });
 });
 
-describe('dynamic registration (Moodle "Add LTI Advantage")', () => {
-  it('registers a platform from its OpenID configuration, inactive until an admin activates it', async () => {
-    const received: Array<{ auth?: string; body: Record<string, unknown> }> = [];
-    const fake = express();
-    fake.use(express.json());
-    let base = '';
-    fake.get('/openid-configuration', (_req, res) => {
-      res.json({
-        issuer: base,
-        authorization_endpoint: `${base}/auth`,
-        token_endpoint: `${base}/token`,
-        jwks_uri: `${base}/certs`,
-        registration_endpoint: `${base}/register`,
-        claims_supported: ['sub', 'iss', 'name', 'given_name', 'family_name', 'email'],
-        'https://purl.imsglobal.org/spec/lti-platform-configuration': { product_family_code: 'moodle', version: '4.5' },
-      });
-    });
-    fake.post('/register', (req, res) => {
-      received.push({ auth: req.headers.authorization, body: req.body as Record<string, unknown> });
-      res.json({ client_id: 'dyn-client-1' });
-    });
-    const server = await new Promise<ReturnType<typeof fake.listen>>((resolve) => {
-      const s = fake.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      const url = `${sys.url}/lti/register?openid_configuration=${encodeURIComponent(`${base}/openid-configuration`)}&registration_token=tok-123`;
-      const res = await new HttpClient().get(url);
-      expect(res.status).toBe(200);
-      expect(res.text).toContain('Registro completado');
-      expect(res.text).toContain('dyn-client-1');
-      expect(res.text).toContain('/public/dynreg-close.js');
-      expect(res.text).not.toMatch(/<script>[^<]/); // no inline script (CSP)
-      expect(received).toHaveLength(1);
-      expect(received[0]!.auth).toBe('Bearer tok-123');
-      expect(received[0]!.body).toMatchObject({
-        initiate_login_uri: `${sys.config.publicUrl}/lti/login`,
-        jwks_uri: `${sys.config.publicUrl}/lti/keys`,
-        token_endpoint_auth_method: 'private_key_jwt',
-        'https://purl.imsglobal.org/spec/lti-tool-configuration': expect.objectContaining({ custom_parameters: { rut: '$User.username' } }),
-      });
-      expect(received[0]!.body.redirect_uris).toContain(`${sys.config.publicUrl}/lti`);
-      const platform = await sys.lti.provider.getPlatform(base, 'dyn-client-1');
-      expect(platform && !Array.isArray(platform) && (await platform.platformActive())).toBe(false);
-      // Registering twice is refused with a clear page.
-      const again = await new HttpClient().get(url);
-      expect(again.status).toBe(409);
-      expect(again.text).toContain('ya tiene registrada');
-      // Without the OpenID configuration: a clear 400.
-      const bare = await new HttpClient().get(`${sys.url}/lti/register`);
-      expect(bare.status).toBe(400);
-      expect(bare.text).toContain('Añadir LTI Advantage');
-    } finally {
-      server.close();
-    }
-  });
-});
+// Dynamic registration (now behind an operator's invitation): test/integration/security-registration.test.ts.
 
 describe('bad input: clear Spanish error, 4xx, a log line, nothing stored', () => {
   const expectRejected = async (res: { status: number; text: string }, status: number, code: string) => {

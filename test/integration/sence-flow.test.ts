@@ -8,7 +8,8 @@ import { HttpClient, parseForms } from '../support/http-client';
 import { launchAs, openToolPage, type Launch } from '../support/lti-flow';
 import { claveUnicaForm, loginAtClaveUnica, postBackForm, pressPanelButton, senceRoundTrip } from '../support/sence-flow';
 import { startTestSystem, type TestSystem } from '../support/test-system';
-import { DEMO_USERS } from '../../src/simulators/lms';
+import { CLAIM, DEMO_USERS } from '../../src/simulators/lms';
+import { ADMIN_ROLES } from '../support/launch-on';
 import { DEMO_OTEC, DEMO_REVOKED_TOKEN, DEMO_SENCE_COURSE, demoEmulatorState } from '../../src/simulators/sence';
 import type { AttendanceSession, CourseSettings } from '../../src/domain/types';
 import { sealSecret, secretHint } from '../../src/domain/token-crypto';
@@ -395,6 +396,10 @@ describe('staff: course settings, OTECs, attendance and audit', () => {
   });
 
   it('adds an OTEC with its token encrypted at rest and never shown back in full', async () => {
+    // Since issue #7 only an LMS administrator manages OTECs (security-otec-tenancy.test.ts).
+    sys.lms!.tamperNextIdToken({ claims: (c) => ({ ...c, [CLAIM.roles]: ADMIN_ROLES }) });
+    const admin = await launchAs(sys, 'diego');
+    const post = (path: string, form: Record<string, string>) => admin.client.post(`${sys.url}/lti/staff/${path}`, { ltik: admin.ltik, ...form });
     const token = 'd4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70';
     const bad = await post('otecs', { name: 'OTEC Sur', rut: '76.123.456-1', token });
     expect(bad.status).toBe(400);
@@ -429,8 +434,9 @@ describe('staff: course settings, OTECs, attendance and audit', () => {
     expect(csv.text).toContain('"closed"');
     const audit = await diego.client.get(`${sys.url}/lti/staff/audit?ltik=${encodeURIComponent(diego.ltik)}`);
     expect(audit.status).toBe(200);
-    expect(audit.text).toContain('callback-rejected');
-    expect(audit.text).toContain('callback-accepted');
+    expect(audit.text).toContain('Respuesta rechazada');
+    expect(audit.text).toContain('Respuesta de SENCE registrada');
+    expect(audit.text).not.toMatch(/callback-(accepted|rejected)|start success|close success/); // in Spanish, none raw
     expect(audit.text).toContain('127.0.0.1');
   });
 });

@@ -26,7 +26,7 @@ const enrollments = () => sys.stores.enrollments.list(courseKey());
 const cookieFor = (launch: Launch, url: string) => [...launch.client.cookies(url).entries()].map(([k, v]) => `${k}=${v}`).join('; ');
 
 async function uploadFile(bytes: Buffer, name = 'acciones.csv', launch = diego): Promise<{ status: number; text: string }> {
-  const url = `${sys.url}/lti/staff/actions/upload?ltik=${encodeURIComponent(launch.ltik)}`;
+  const url = `${sys.url}/lti/staff/actions/upload`; // the ltik travels in the multipart body, never in the URL
   const form = new FormData();
   form.append('ltik', launch.ltik);
   form.append('archivo', new Blob([new Uint8Array(bytes)], { type: 'text/csv' }), name);

@@ -96,6 +96,7 @@ if (mongoUri) {
 const T0 = new Date('2025-03-04T12:34:56.789Z');
 const at = (offsetMs: number): Date => new Date(T0.getTime() + offsetMs);
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 const learnerA: LearnerKey = { issuer: 'https://moodle.example.cl', clientId: 'client-1', sub: 'user-a' };
 const learnerB: LearnerKey = { issuer: 'https://moodle.example.cl', clientId: 'client-1', sub: 'user-b' };
@@ -176,6 +177,7 @@ function newOtec(overrides: Partial<Otec> = {}): Otec {
     rut: '76000000-0',
     tokenSealed: 'v1.iv.ciphertext.tag',
     tokenHint: 'AB12',
+    platforms: [{ issuer: 'https://moodle.otec.cl', clientId: 'abc' }],
     createdAt: T0,
     updatedAt: at(1),
     ...overrides,
@@ -183,7 +185,10 @@ function newOtec(overrides: Partial<Otec> = {}): Otec {
 }
 
 function newAudit(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  const at = overrides.at ?? T0;
   return {
+    count: 1,
+    lastAt: at,
     id: nextId('aud'),
     at: T0,
     event: 'callback-accepted',
@@ -312,6 +317,35 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     });
   });
 
+  describe('CourseStore.listByOtec', () => {
+    it('lists the courses whose settings use an OTEC', async () => {
+      await stores.courses.saveSettings(courseX, { ...settings, otecId: 'otec-1' });
+      await stores.courses.saveSettings(courseY, { ...settings, otecId: 'otec-2' });
+      await stores.courses.touch({ ...courseX, contextId: 'no-settings' }, 'Sin configurar');
+      expect((await stores.courses.listByOtec('otec-1')).map((c) => c.contextId)).toEqual([courseX.contextId]);
+      expect(await stores.courses.listByOtec('otec-3')).toEqual([]);
+    });
+  });
+
+  describe('RegistrationInviteStore', () => {
+    const invite = (codeHash: string, expiresAt: Date) => ({ codeHash, name: 'Moodle OTEC', createdAt: T0, expiresAt, usedAt: null, platform: null });
+    it('consumes an invitation once, only before it expires, and can release it after a failed registration', async () => {
+      await stores.invites.create(invite('h1', at(HOUR)));
+      await stores.invites.create(invite('h2', at(MINUTE)));
+      expect(await stores.invites.get('h1')).toEqual(invite('h1', at(HOUR)));
+      expect(await stores.invites.consume('h1', at(1000))).toMatchObject({ codeHash: 'h1', usedAt: at(1000) });
+      expect(await stores.invites.consume('h1', at(2000))).toBeNull();
+      await stores.invites.release('h1');
+      expect(await stores.invites.consume('h1', at(3000))).toMatchObject({ usedAt: at(3000) });
+      await stores.invites.setPlatform('h1', { issuer: 'https://moodle.cl', clientId: 'X' });
+      await stores.invites.release('h1'); // a used invitation that registered a platform stays used
+      expect(await stores.invites.get('h1')).toMatchObject({ usedAt: at(3000), platform: { issuer: 'https://moodle.cl', clientId: 'X' } });
+      expect(await stores.invites.consume('h2', at(MINUTE))).toBeNull(); // expired exactly now
+      expect(await stores.invites.consume('nope', at(0))).toBeNull();
+      expect((await stores.invites.list()).map((i) => i.codeHash).sort()).toEqual(['h1', 'h2']);
+    });
+  });
+
   describe('OtecStore', () => {
     it('saves, reads and lists OTECs sorted by name, with exact dates', async () => {
       const b = newOtec({ name: 'Beta Capacitación' });
@@ -330,6 +364,20 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.otecs.save(replaced)).toEqual(replaced);
       expect(await stores.otecs.get(original.id)).toEqual(replaced);
       expect(await stores.otecs.list()).toEqual([replaced]);
+    });
+
+    it('keeps the platforms an OTEC is linked to (issue #7), null for a legacy OTEC, and removes by id', async () => {
+      const linked = newOtec({ platforms: [{ issuer: 'https://a.cl', clientId: '1' }, { issuer: 'https://b.cl', clientId: '2' }] });
+      const legacy = newOtec({ rut: '77000000-0', platforms: null });
+      const none = newOtec({ rut: '78000000-0', platforms: [] });
+      for (const o of [linked, legacy, none]) await stores.otecs.save(o);
+      expect(await stores.otecs.get(linked.id)).toEqual(linked);
+      expect((await stores.otecs.get(legacy.id))?.platforms).toBeNull();
+      expect((await stores.otecs.get(none.id))?.platforms).toEqual([]);
+      expect(await stores.otecs.remove(legacy.id)).toBe(true);
+      expect(await stores.otecs.remove(legacy.id)).toBe(false);
+      expect(await stores.otecs.get(legacy.id)).toBeNull();
+      expect((await stores.otecs.list()).map((o) => o.id).sort()).toEqual([linked.id, none.id].sort());
     });
 
     it('lists nothing when there are none', async () => {
@@ -602,6 +650,30 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       });
       await stores.audit.record(entry);
       expect(await stores.audit.list({ limit: 1 })).toEqual([entry]);
+    });
+
+    it('filters by accepted/rejected and by learner', async () => {
+      const ok = newAudit({ at: at(0) });
+      const bad = newAudit({ at: at(1000), accepted: false, event: 'callback-rejected' });
+      const otherLearner = newAudit({ at: at(2000), learner: { ...learnerA, sub: 'someone-else' } });
+      for (const e of [ok, bad, otherLearner]) await stores.audit.record(e);
+      expect(await stores.audit.list({ course: courseX, accepted: true, limit: 10 })).toEqual([otherLearner, ok]);
+      expect(await stores.audit.list({ course: courseX, accepted: false, limit: 10 })).toEqual([bad]);
+      expect(await stores.audit.list({ course: courseX, learner: learnerA, limit: 10 })).toEqual([bad, ok]);
+      expect(await stores.audit.list({ learner: learnerA, accepted: true, limit: 10 })).toEqual([ok]);
+    });
+
+    it('recordRepeatable stores identical entries once with a count while they keep coming', async () => {
+      const first = newAudit({ at: at(0), accepted: false, event: 'callback-rejected', reason: 'token' });
+      await stores.audit.recordRepeatable(first, 'fp', at(-MINUTE));
+      await stores.audit.recordRepeatable({ ...first, id: 'dup-1', at: at(1000) }, 'fp', at(1000 - MINUTE));
+      await stores.audit.recordRepeatable({ ...first, id: 'dup-2', at: at(2000) }, 'fp', at(2000 - MINUTE));
+      expect(await stores.audit.list({ limit: 10 })).toEqual([{ ...first, count: 3, lastAt: at(2000) }]);
+      // Another fingerprint, or the same one after the window, is a new entry.
+      await stores.audit.recordRepeatable({ ...first, id: 'other', at: at(3000) }, 'fp2', at(3000 - MINUTE));
+      const late = { ...first, id: 'late', at: at(2000 + 2 * MINUTE), lastAt: at(2000 + 2 * MINUTE) };
+      await stores.audit.recordRepeatable(late, 'fp', at(2000 + MINUTE));
+      expect((await stores.audit.list({ limit: 10 })).map((e) => [e.id, e.count])).toEqual([['late', 1], ['other', 1], [first.id, 3]]);
     });
 
     it('entries of the same millisecond list newest-recorded first', async () => {

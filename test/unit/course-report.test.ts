@@ -83,7 +83,7 @@ describe('helpers', () => {
   });
 
   it('every audit event has a Spanish label, and recorded English reasons read in Spanish', () => {
-    expect(Object.keys(EVENT_LABELS)).toHaveLength(14);
+    expect(Object.keys(EVENT_LABELS)).toHaveLength(19);
     expect(eventLabel('something-new')).toBe('Otro evento');
     expect(describeAuditReason({ event: 'callback-accepted', reason: 'start error 211;204', details: {} })).toBe('inicio con error (códigos 211, 204)');
     expect(describeAuditReason({ event: 'callback-accepted', reason: 'close success', details: {} })).toBe('cierre aceptado');

@@ -20,6 +20,7 @@ import { generateSigningKey, ToolKeySet } from './keys';
 import { MessageHints } from './message-hint';
 import { coursePage, homePage, loginInitiationFields } from './pages';
 import { servicesRouter } from './services';
+import { dynamicRegistrationRouter, newDynamicRegistrationState, startRegistration, type DynamicRegistrationState } from './dynamic-registration';
 import type { LmsSimulator, LmsSimulatorOptions, NrpsBehaviour, SimUser } from './types';
 
 export type {
@@ -38,6 +39,7 @@ export type {
 export { DEMO_COURSE, DEMO_USERS } from './demo-data';
 export { escapeHtml } from './html';
 export { CLAIM, DL_CLAIM, ROLE, SCOPE } from './claims';
+export type { ToolRegistrationRecord } from './dynamic-registration';
 
 function checkOptions(o: LmsSimulatorOptions): void {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new TypeError('options.port must be an integer 0–65535');
@@ -60,7 +62,7 @@ function checkOptions(o: LmsSimulatorOptions): void {
   if (o.users && o.users.length === 0) throw new TypeError('options.users must not be empty');
 }
 
-function buildApp(ctx: SimContext, nrps: NrpsBehaviour): express.Express {
+function buildApp(ctx: SimContext, nrps: NrpsBehaviour, registration: DynamicRegistrationState): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -75,6 +77,7 @@ function buildApp(ctx: SimContext, nrps: NrpsBehaviour): express.Express {
   });
   app.post('/deep-linking/return', form, deepLinkingReturn(ctx));
   app.use(servicesRouter(ctx, nrps));
+  app.use(dynamicRegistrationRouter(ctx, registration));
 
   app.use((req: Request, res: Response) => {
     if (req.path.startsWith('/api/')) res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' });
@@ -129,7 +132,8 @@ export async function startLmsSimulator(options: LmsSimulatorOptions): Promise<L
     deepLinkData: new Map(),
   };
   const nrps: NrpsBehaviour = { failWith: null, delayMs: 0, pageSize: null, requests: 0 };
-  server.on('request', buildApp(ctx, nrps));
+  const registration = newDynamicRegistrationState();
+  server.on('request', buildApp(ctx, nrps, registration));
 
   const userOrThrow = (userId: string): SimUser => {
     const user = findUser(ctx, userId);
@@ -155,6 +159,10 @@ export async function startLmsSimulator(options: LmsSimulatorOptions): Promise<L
     nrps,
     scores: ctx.scores,
     deepLinkResponses: ctx.deepLinkResponses,
+    toolRegistrations: registration.registrations,
+    startDynamicRegistration(toolUrl) {
+      return startRegistration(ctx, registration, toolUrl);
+    },
     tamperNextIdToken(t) {
       ctx.pendingTamper = t;
     },

@@ -140,6 +140,14 @@ export interface LmsSimulator {
   scores: RecordedScore[];
   /** Deep-linking responses received (decoded, verified content items). */
   deepLinkResponses: RecordedDeepLinkResponse[];
+  /** Tool registrations received through dynamic registration (issue #7), in order. */
+  toolRegistrations: Array<{ request: Record<string, unknown>; clientId: string; receivedAt: Date }>;
+  /**
+   * What Moodle does on "Añadir LTI Advantage" with the tool URL the admin pasted: issues a one-time
+   * registration_token and returns the URL to open (the tool URL with openid_configuration and
+   * registration_token appended to its own query).
+   */
+  startDynamicRegistration(toolUrl: string): string;
   /** Test knob: mutate the claims and/or key of the NEXT id_token the authorization endpoint issues. */
   tamperNextIdToken(t: IdTokenTamper): void;
   /** Signs arbitrary claims with the simulator's key (kid in header), for tests that forge launches. */

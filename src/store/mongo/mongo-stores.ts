@@ -17,18 +17,20 @@ import type {
   Learner,
   LearnerKey,
   Otec,
+  RegistrationInvite,
   RunSource,
   SenceAnswer,
   SenceEnvironment,
   SentFields,
   SessionState,
 } from '../../domain/types';
-import type { AttendanceStore, AuditLog, CourseStore, IssuedLoginState, LearnerStore, LoginStateStore, OtecStore } from '../ports';
+import type { AttendanceStore, AuditFilter, AuditLog, CourseStore, IssuedLoginState, LearnerStore, LoginStateStore, OtecStore, RegistrationInviteStore } from '../ports';
 import {
   answerModel,
   attemptModel,
   auditModel,
   courseModel,
+  inviteModel,
   learnerModel,
   loginStateModel,
   otecModel,
@@ -38,6 +40,7 @@ import {
   type AuditDoc,
   type CourseDoc,
   type CourseKeyDoc,
+  type InviteDoc,
   type LearnerDoc,
   type LearnerKeyDoc,
   type LoginStateDoc,
@@ -174,6 +177,11 @@ export class MongoCourseStore implements CourseStore {
   async saveSettings(key: CourseKey, settings: CourseSettings): Promise<Course> {
     return this.upsert(key, { settings: { ...settings }, updatedAt: new Date() }, { title: null });
   }
+
+  async listByOtec(otecId: string): Promise<Course[]> {
+    const docs = await this.model.find({ 'settings.otecId': otecId }).sort({ issuer: 1, clientId: 1, contextId: 1 }).lean<CourseDoc[]>().exec();
+    return docs.map(toCourse);
+  }
 }
 
 // ================================================================ otecs
@@ -184,6 +192,7 @@ function toOtec(doc: OtecDoc): Otec {
     rut: doc.rut,
     tokenSealed: doc.tokenSealed,
     tokenHint: doc.tokenHint,
+    platforms: Array.isArray(doc.platforms) ? doc.platforms.map((p) => ({ issuer: p.issuer, clientId: p.clientId })) : null,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
@@ -214,6 +223,7 @@ export class MongoOtecStore implements OtecStore {
       rut: otec.rut,
       tokenSealed: otec.tokenSealed,
       tokenHint: otec.tokenHint,
+      platforms: otec.platforms === null ? null : otec.platforms.map((p) => ({ issuer: p.issuer, clientId: p.clientId })),
       createdAt: otec.createdAt,
       updatedAt: otec.updatedAt,
     };
@@ -225,6 +235,11 @@ export class MongoOtecStore implements OtecStore {
     );
     if (!doc) throw new Error('sence_otecs upsert returned no document');
     return toOtec(doc);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const result = await this.model.deleteOne({ _id: id }).exec();
+    return result.deletedCount > 0;
   }
 }
 
@@ -320,6 +335,9 @@ function toAnswer(doc: AnswerDoc): SenceAnswer {
     errorCodes: doc.errorCodes ?? [],
     payload: (doc.payload ?? {}) as Record<string, string>,
     receivedAt: doc.receivedAt,
+    ...(doc.origin === undefined || doc.origin === null ? {} : { origin: doc.origin }),
+    ...(doc.referer === undefined || doc.referer === null ? {} : { referer: doc.referer }),
+    ...(doc.originVerified === undefined || doc.originVerified === null ? {} : { originVerified: doc.originVerified }),
   };
 }
 
@@ -460,6 +478,9 @@ export class MongoAttendanceStore implements AttendanceStore {
       errorCodes: [...answer.errorCodes],
       payload: { ...answer.payload },
       receivedAt: answer.receivedAt,
+      origin: answer.origin ?? null,
+      referer: answer.referer ?? null,
+      originVerified: answer.originVerified ?? null,
     });
   }
 
@@ -483,6 +504,8 @@ function toEntry(doc: AuditDoc): AuditEntry {
     course: doc.course ? courseKeyOf(doc.course) : null,
     sessionId: doc.sessionId ?? null,
     details: doc.details ?? {},
+    count: doc.count ?? 1,
+    lastAt: doc.lastAt ?? doc.at,
   };
 }
 
@@ -493,8 +516,8 @@ export class MongoAuditLog implements AuditLog {
     this.model = auditModel(conn);
   }
 
-  async record(entry: AuditEntry): Promise<void> {
-    await this.model.create({
+  private doc(entry: AuditEntry, fingerprint: string | null) {
+    return {
       entryId: entry.id,
       at: entry.at,
       event: entry.event,
@@ -507,17 +530,88 @@ export class MongoAuditLog implements AuditLog {
         : null,
       sessionId: entry.sessionId,
       details: { ...entry.details },
-    });
+      count: entry.count ?? 1,
+      lastAt: entry.lastAt ?? entry.at,
+      fingerprint,
+    };
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    await this.model.create(this.doc(entry, null));
+  }
+
+  /** Not transactional (MongoDB 7 and FerretDB share no transactions): a race may store two entries, never lose one. */
+  async recordRepeatable(entry: AuditEntry, fingerprint: string, since: Date): Promise<void> {
+    const updated = await this.model
+      .findOneAndUpdate(
+        { fingerprint, lastAt: { $gte: since } },
+        { $inc: { count: 1 }, $max: { lastAt: entry.at } },
+        { sort: { lastAt: -1 }, returnDocument: 'after' },
+      )
+      .lean<AuditDoc>()
+      .exec();
+    if (!updated) await this.model.create(this.doc(entry, fingerprint));
   }
 
   /** Newest first; entries of the same millisecond newest-recorded first (ObjectId order). */
-  async list(filter: { course?: CourseKey; limit: number }): Promise<AuditEntry[]> {
+  async list(filter: AuditFilter): Promise<AuditEntry[]> {
     if (filter.limit <= 0) return [];
-    const query = filter.course
-      ? { 'course.issuer': filter.course.issuer, 'course.clientId': filter.course.clientId, 'course.contextId': filter.course.contextId }
-      : {};
+    const query: Record<string, unknown> = {};
+    if (filter.course) Object.assign(query, { 'course.issuer': filter.course.issuer, 'course.clientId': filter.course.clientId, 'course.contextId': filter.course.contextId });
+    if (filter.learner) Object.assign(query, { 'learner.issuer': filter.learner.issuer, 'learner.clientId': filter.learner.clientId, 'learner.sub': filter.learner.sub });
+    if (filter.accepted !== undefined) query.accepted = filter.accepted;
     const docs = await this.model.find(query).sort({ at: -1, _id: -1 }).limit(filter.limit).lean<AuditDoc[]>().exec();
     return docs.map(toEntry);
+  }
+}
+
+// ================================================================ registration invitations
+function toInvite(doc: InviteDoc): RegistrationInvite {
+  return {
+    codeHash: doc._id,
+    name: doc.name ?? null,
+    createdAt: doc.createdAt,
+    expiresAt: doc.expiresAt,
+    usedAt: doc.usedAt ?? null,
+    platform: doc.platform ? { issuer: doc.platform.issuer, clientId: doc.platform.clientId } : null,
+  };
+}
+
+export class MongoInviteStore implements RegistrationInviteStore {
+  private readonly model: Model<InviteDoc>;
+
+  constructor(conn: Connection) {
+    this.model = inviteModel(conn);
+  }
+
+  async create(invite: RegistrationInvite): Promise<void> {
+    await this.model.create({ _id: invite.codeHash, name: invite.name, createdAt: invite.createdAt, expiresAt: invite.expiresAt, usedAt: null, platform: null });
+  }
+
+  async get(codeHash: string): Promise<RegistrationInvite | null> {
+    const doc = await this.model.findById(codeHash).lean<InviteDoc>().exec();
+    return doc ? toInvite(doc) : null;
+  }
+
+  async consume(codeHash: string, now: Date): Promise<RegistrationInvite | null> {
+    const doc = await this.model
+      .findOneAndUpdate({ _id: codeHash, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } }, { returnDocument: 'after' })
+      .lean<InviteDoc>()
+      .exec();
+    return doc ? toInvite(doc) : null;
+  }
+
+  async release(codeHash: string): Promise<void> {
+    await this.model.updateOne({ _id: codeHash, platform: null }, { $set: { usedAt: null } }).exec();
+  }
+
+  async setPlatform(codeHash: string, platform: { issuer: string; clientId: string }): Promise<void> {
+    await this.model.updateOne({ _id: codeHash }, { $set: { platform: { issuer: platform.issuer, clientId: platform.clientId } } }).exec();
+  }
+
+  async list(): Promise<RegistrationInvite[]> {
+    const docs = await this.model.find().sort({ createdAt: -1, _id: 1 }).lean<InviteDoc[]>().exec();
+    return docs.map(toInvite);
   }
 }
 

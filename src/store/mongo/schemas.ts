@@ -79,6 +79,8 @@ export interface OtecDoc {
   rut: string;
   tokenSealed: string;
   tokenHint: string;
+  /** Absent/null: stored before issue #7 (linked by the start-up migration). */
+  platforms?: Array<{ issuer: string; clientId: string }> | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -90,6 +92,7 @@ const otecSchema = new Schema<OtecDoc>(
     rut: String,
     tokenSealed: String,
     tokenHint: String,
+    platforms: { type: Schema.Types.Mixed, default: null },
     createdAt: Date,
     updatedAt: Date,
   },
@@ -223,6 +226,9 @@ export interface AnswerDoc {
   errorCodes: string[];
   payload: Record<string, unknown>;
   receivedAt: Date;
+  origin?: string | null;
+  referer?: string | null;
+  originVerified?: boolean | null;
 }
 
 const answerSchema = new Schema<AnswerDoc>(
@@ -235,6 +241,9 @@ const answerSchema = new Schema<AnswerDoc>(
     errorCodes: { type: [String], default: undefined },
     payload: { type: Schema.Types.Mixed },
     receivedAt: Date,
+    origin: nullableString,
+    referer: nullableString,
+    originVerified: { type: Boolean, default: null },
   },
   { ...OPTIONS, collection: 'sence_answers' },
 );
@@ -255,6 +264,9 @@ export interface AuditDoc {
   course: CourseKeyDoc | null;
   sessionId: string | null;
   details: Record<string, unknown>;
+  count?: number;
+  lastAt?: Date | null;
+  fingerprint?: string | null;
 }
 
 const auditSchema = new Schema<AuditDoc>(
@@ -269,9 +281,15 @@ const auditSchema = new Schema<AuditDoc>(
     course: { type: courseKeySchema, default: null },
     sessionId: nullableString,
     details: { type: Schema.Types.Mixed },
+    count: { type: Number, default: 1 },
+    lastAt: nullableDate,
+    fingerprint: nullableString,
   },
   { ...OPTIONS, collection: 'sence_audit' },
 );
+// recordRepeatable (latest entry with a fingerprint) and list by learner
+auditSchema.index({ fingerprint: 1, lastAt: -1 });
+auditSchema.index({ 'learner.issuer': 1, 'learner.clientId': 1, 'learner.sub': 1, at: -1, _id: -1 });
 auditSchema.index({ entryId: 1 }, { unique: true });
 // list (all, newest first)
 auditSchema.index({ at: -1, _id: -1 });
@@ -305,6 +323,29 @@ const loginStateSchema = new Schema<LoginStateDoc>(
 // MongoDB removes expired logins itself (within about a minute); consume() also checks expiry.
 loginStateSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 
+// ---------------------------------------------------------------- registration invitations
+export interface InviteDoc {
+  /** SHA-256 (hex) of the invitation code. */
+  _id: string;
+  name: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  platform: { issuer: string; clientId: string } | null;
+}
+
+const inviteSchema = new Schema<InviteDoc>(
+  {
+    _id: String,
+    name: nullableString,
+    createdAt: Date,
+    expiresAt: Date,
+    usedAt: nullableDate,
+    platform: { type: Schema.Types.Mixed, default: null },
+  },
+  { ...OPTIONS, collection: 'sence_registration_invites' },
+);
+
 // ---------------------------------------------------------------- models
 /** Returns the model registered on `conn`, registering it the first time (several stores may ask). */
 function modelOn<T>(conn: Connection, name: string, schema: Schema<T>): Model<T> {
@@ -319,6 +360,7 @@ export const sessionModel = (conn: Connection): Model<SessionDoc> => modelOn(con
 export const attemptModel = (conn: Connection): Model<AttemptDoc> => modelOn(conn, 'SenceAttempt', attemptSchema);
 export const answerModel = (conn: Connection): Model<AnswerDoc> => modelOn(conn, 'SenceAnswer', answerSchema);
 export const auditModel = (conn: Connection): Model<AuditDoc> => modelOn(conn, 'SenceAudit', auditSchema);
+export const inviteModel = (conn: Connection): Model<InviteDoc> => modelOn(conn, 'SenceRegistrationInvite', inviteSchema);
 export const loginStateModel = (conn: Connection): Model<LoginStateDoc> =>
   modelOn(conn, 'SenceLoginState', loginStateSchema);
 
@@ -332,4 +374,5 @@ export function registerMongoModels(conn: Connection): void {
   answerModel(conn);
   auditModel(conn);
   loginStateModel(conn);
+  inviteModel(conn);
 }

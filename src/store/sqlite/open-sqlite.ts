@@ -203,6 +203,38 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Issue #7 (security): OTECs belong to platforms, repeated audit entries are counted, callbacks
+    // keep their Origin/Referer, and dynamic registration needs a one-time invitation.
+    version: 4,
+    sql: `
+      -- JSON PlatformKey[]; NULL = stored before links existed (linked at start-up, see otec-migration.ts)
+      ALTER TABLE app_otecs ADD COLUMN platforms TEXT;
+
+      ALTER TABLE app_audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE app_audit ADD COLUMN last_at INTEGER;
+      ALTER TABLE app_audit ADD COLUMN fingerprint TEXT;
+      -- recordRepeatable: the latest entry with a fingerprint
+      CREATE INDEX IF NOT EXISTS app_audit_by_fingerprint ON app_audit (fingerprint, last_at);
+      -- list (by course and learner)
+      CREATE INDEX IF NOT EXISTS app_audit_by_learner
+        ON app_audit (learner_issuer, learner_client_id, learner_sub, at);
+
+      ALTER TABLE app_answers ADD COLUMN origin TEXT;
+      ALTER TABLE app_answers ADD COLUMN referer TEXT;
+      ALTER TABLE app_answers ADD COLUMN origin_verified INTEGER;   -- 0 | 1 | NULL (before issue #7)
+
+      CREATE TABLE IF NOT EXISTS app_registration_invites (
+        code_hash           TEXT PRIMARY KEY,
+        name                TEXT,
+        created_at          INTEGER NOT NULL,
+        expires_at          INTEGER NOT NULL,
+        used_at             INTEGER,
+        platform_issuer     TEXT,
+        platform_client_id  TEXT
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -64,6 +64,9 @@ interface AnswerRow {
   error_codes: string;
   payload: string;
   received_at: number;
+  origin: string | null;
+  referer: string | null;
+  origin_verified: number | null;
 }
 
 function toSession(row: SessionRow): AttendanceSession {
@@ -144,6 +147,9 @@ function toAnswer(row: AnswerRow): SenceAnswer {
     errorCodes: parseJson<string[]>(row.error_codes),
     payload: parseJson<Record<string, string>>(row.payload),
     receivedAt: fromMs(row.received_at),
+    ...(row.origin === null ? {} : { origin: row.origin }),
+    ...(row.referer === null ? {} : { referer: row.referer }),
+    ...(row.origin_verified === null ? {} : { originVerified: row.origin_verified === 1 }),
   };
 }
 
@@ -228,9 +234,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
       'UPDATE app_attempts SET used_at = ? WHERE id = ? AND used_at IS NULL',
     );
 
-    this.insertAnswerStmt = db.prepare<[string, string, string, string, string, string, string, number]>(
-      `INSERT INTO app_answers (id, session_id, attempt_id, phase, outcome, error_codes, payload, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.insertAnswerStmt = db.prepare<[string, string, string, string, string, string, string, number, string | null, string | null, number | null]>(
+      `INSERT INTO app_answers (id, session_id, attempt_id, phase, outcome, error_codes, payload, received_at,
+         origin, referer, origin_verified)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.listAnswersStmt = db.prepare<[string], AnswerRow>(
       'SELECT * FROM app_answers WHERE session_id = ? ORDER BY received_at ASC, id ASC',
@@ -320,6 +327,9 @@ export class SqliteAttendanceStore implements AttendanceStore {
       json(answer.errorCodes),
       json(answer.payload),
       toMs(answer.receivedAt),
+      answer.origin ?? null,
+      answer.referer ?? null,
+      answer.originVerified === undefined ? null : answer.originVerified ? 1 : 0,
     );
   }
 

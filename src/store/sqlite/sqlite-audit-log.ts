@@ -1,5 +1,5 @@
-import type { AuditEntry, AuditEvent, CourseKey } from '../../domain/types';
-import type { AuditLog } from '../ports';
+import type { AuditEntry, AuditEvent } from '../../domain/types';
+import type { AuditFilter, AuditLog } from '../ports';
 import type { Database } from './open-sqlite';
 import { fromMs, json, parseJson, toMs } from './sqlite-codec';
 
@@ -18,6 +18,9 @@ interface AuditRow {
   course_context_id: string | null;
   session_id: string | null;
   details: string;
+  count: number;
+  last_at: number | null;
+  fingerprint: string | null;
 }
 
 function toEntry(row: AuditRow): AuditEntry {
@@ -38,31 +41,32 @@ function toEntry(row: AuditRow): AuditEntry {
         : { issuer: row.course_issuer, clientId: row.course_client_id, contextId: row.course_context_id },
     sessionId: row.session_id,
     details: parseJson<Record<string, unknown>>(row.details),
+    count: row.count,
+    lastAt: fromMs(row.last_at ?? row.at),
   };
 }
 
 export class SqliteAuditLog implements AuditLog {
+  private readonly db: Database;
   private readonly insertStmt;
-  private readonly listAllStmt;
-  private readonly listByCourseStmt;
+  private readonly repeatStmt;
 
   constructor(db: Database) {
+    this.db = db;
     this.insertStmt = db.prepare<[AuditRow]>(
       `INSERT INTO app_audit (id, at, event, accepted, reason, source_ip, learner_issuer, learner_client_id,
-         learner_sub, course_issuer, course_client_id, course_context_id, session_id, details)
+         learner_sub, course_issuer, course_client_id, course_context_id, session_id, details, count, last_at, fingerprint)
        VALUES (@id, @at, @event, @accepted, @reason, @source_ip, @learner_issuer, @learner_client_id,
-         @learner_sub, @course_issuer, @course_client_id, @course_context_id, @session_id, @details)`,
+         @learner_sub, @course_issuer, @course_client_id, @course_context_id, @session_id, @details, @count, @last_at, @fingerprint)`,
     );
-    // Newest first; entries of the same millisecond newest-recorded first (rowid = insertion order).
-    this.listAllStmt = db.prepare<[number], AuditRow>('SELECT * FROM app_audit ORDER BY at DESC, rowid DESC LIMIT ?');
-    this.listByCourseStmt = db.prepare<[string, string, string, number], AuditRow>(
-      `SELECT * FROM app_audit WHERE course_issuer = ? AND course_client_id = ? AND course_context_id = ?
-       ORDER BY at DESC, rowid DESC LIMIT ?`,
+    this.repeatStmt = db.prepare<[number, string, number]>(
+      `UPDATE app_audit SET count = count + 1, last_at = MAX(last_at, ?)
+       WHERE rowid = (SELECT rowid FROM app_audit WHERE fingerprint = ? AND last_at >= ? ORDER BY last_at DESC LIMIT 1)`,
     );
   }
 
-  async record(entry: AuditEntry): Promise<void> {
-    this.insertStmt.run({
+  private row(entry: AuditEntry, fingerprint: string | null): AuditRow {
+    return {
       id: entry.id,
       at: toMs(entry.at),
       event: entry.event,
@@ -77,14 +81,41 @@ export class SqliteAuditLog implements AuditLog {
       course_context_id: entry.course?.contextId ?? null,
       session_id: entry.sessionId,
       details: json(entry.details),
-    });
+      count: entry.count ?? 1,
+      last_at: toMs(entry.lastAt ?? entry.at),
+      fingerprint,
+    };
   }
 
-  async list(filter: { course?: CourseKey; limit: number }): Promise<AuditEntry[]> {
+  async record(entry: AuditEntry): Promise<void> {
+    this.insertStmt.run(this.row(entry, null));
+  }
+
+  async recordRepeatable(entry: AuditEntry, fingerprint: string, since: Date): Promise<void> {
+    // One write transaction: two identical rejections at once still make one entry.
+    this.db.transaction(() => {
+      if (this.repeatStmt.run(toMs(entry.at), fingerprint, toMs(since)).changes === 0) this.insertStmt.run(this.row(entry, fingerprint));
+    }).immediate();
+  }
+
+  async list(filter: AuditFilter): Promise<AuditEntry[]> {
     if (filter.limit <= 0) return [];
-    const rows = filter.course
-      ? this.listByCourseStmt.all(filter.course.issuer, filter.course.clientId, filter.course.contextId, filter.limit)
-      : this.listAllStmt.all(filter.limit);
-    return rows.map(toEntry);
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (filter.course) {
+      where.push('course_issuer = ? AND course_client_id = ? AND course_context_id = ?');
+      args.push(filter.course.issuer, filter.course.clientId, filter.course.contextId);
+    }
+    if (filter.learner) {
+      where.push('learner_issuer = ? AND learner_client_id = ? AND learner_sub = ?');
+      args.push(filter.learner.issuer, filter.learner.clientId, filter.learner.sub);
+    }
+    if (filter.accepted !== undefined) {
+      where.push('accepted = ?');
+      args.push(filter.accepted ? 1 : 0);
+    }
+    // Newest first; entries of the same millisecond newest-recorded first (rowid = insertion order).
+    const sql = `SELECT * FROM app_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, rowid DESC LIMIT ?`;
+    return this.db.prepare<Array<string | number>, AuditRow>(sql).all(...args, filter.limit).map(toEntry);
   }
 }

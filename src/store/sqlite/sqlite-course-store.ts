@@ -32,6 +32,7 @@ export class SqliteCourseStore implements CourseStore {
   private readonly touchStmt;
   private readonly getStmt;
   private readonly saveSettingsStmt;
+  private readonly listByOtecStmt;
 
   constructor(db: Database) {
     this.touchStmt = db.prepare<[string, string, string, string | null, number], CourseRow>(
@@ -52,6 +53,10 @@ export class SqliteCourseStore implements CourseStore {
          settings = excluded.settings, updated_at = excluded.updated_at
        RETURNING *`,
     );
+    this.listByOtecStmt = db.prepare<[string], CourseRow>(
+      `SELECT * FROM app_courses WHERE settings IS NOT NULL AND json_extract(settings, '$.otecId') = ?
+       ORDER BY issuer, client_id, context_id`,
+    );
   }
 
   async touch(key: CourseKey, title: string | null): Promise<Course> {
@@ -65,5 +70,9 @@ export class SqliteCourseStore implements CourseStore {
 
   async saveSettings(key: CourseKey, settings: CourseSettings): Promise<Course> {
     return required(this.saveSettingsStmt.get(key.issuer, key.clientId, key.contextId, json(settings), Date.now()));
+  }
+
+  async listByOtec(otecId: string): Promise<Course[]> {
+    return this.listByOtecStmt.all(otecId).map(toCourse);
   }
 }

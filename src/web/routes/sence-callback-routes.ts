@@ -25,7 +25,8 @@ export function senceCallbackRoutes(deps: { attendance: AttendanceService; now?:
       attemptId: match?.[1] ?? '',
       token: match?.[2] ?? '',
       body: req.body ?? {},
-      info: requestInfo(req),
+      // Origin and Referer are recorded and checked against SENCE's origin (issue #7, finding 7).
+      info: { ...requestInfo(req), origin: req.get('origin') ?? null, referer: req.get('referer') ?? null },
     });
     renderResult(res, result, now());
   };

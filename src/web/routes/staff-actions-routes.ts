@@ -4,36 +4,16 @@
  * the learner page's form. Staff only.
  */
 import { randomUUID } from 'node:crypto';
-import { Router, type NextFunction, type Request, type Response } from 'express';
-import multer from 'multer';
+import { Router, type Request } from 'express';
 import { AppError } from '../../errors';
 import { staffOnly } from '../staff-guard';
 import { loadCoordinatorContext, type CoordinatorContext, type CoordinatorDeps } from '../coordinator-context';
 import { navigateTo, requestInfo } from '../launch-context';
-import { EXEMPT_CODE, MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, enrollmentsFromUpload, parseActionUpload, type UploadResult } from '../../domain/action-upload';
+import { EXEMPT_CODE, MAX_UPLOAD_ROWS, enrollmentsFromUpload, parseActionUpload, type UploadResult } from '../../domain/action-upload';
 import { codSenceProblem, codigoCursoProblem, defaultAction, type LearnerEnrollment } from '../../domain/enrollment';
 import type { TrainingLine } from '../../domain/types';
 import { actionText, LINE_LABELS } from '../report-view';
 import { common, learnerPage } from './staff-report-routes';
-
-// Browsers send the file name as UTF-8 (multer's default would read it as Latin-1).
-const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, parts: 6 } });
-
-/** multer's errors → our Spanish AppErrors (a 10 MB file is refused while it streams, nothing kept). */
-function receiveFile(req: Request, res: Response, next: NextFunction): void {
-  upload.single('archivo')(req, res, (err: unknown) => {
-    if (!err) {
-      next();
-      return;
-    }
-    const code = (err as { code?: string }).code;
-    if (code === 'LIMIT_FILE_SIZE') {
-      next(new AppError('upload-too-large', 413, 'El archivo es demasiado grande: el máximo es 1 MB (unas 5.000 filas). No se guardó nada.'));
-      return;
-    }
-    next(new AppError('upload-invalid', 400, 'No pudimos leer el archivo enviado. Elija un archivo CSV e inténtelo de nuevo. No se guardó nada.', { cause: err }));
-  });
-}
 
 async function audit(deps: CoordinatorDeps, req: Request, ctx: CoordinatorContext, event: 'enrollment-saved' | 'enrollment-rejected', accepted: boolean, reason: string, details: Record<string, unknown> = {}) {
   await deps.stores.audit.record({
@@ -72,7 +52,8 @@ export function staffActionsRoutes(deps: CoordinatorDeps): Router {
     res.render('staff-actions', actionsPage(ctx));
   });
 
-  router.post('/staff/actions/upload', receiveFile, async (req, res) => {
+  // The file was read before ltijs by src/web/upload-parser.ts (its ltik travels in the multipart body).
+  router.post('/staff/actions/upload', async (req, res) => {
     const ctx = await loadCoordinatorContext(deps, res);
     const settings = ctx.course?.settings;
     if (!settings) {

@@ -2,18 +2,21 @@
  * Staff pages under /lti/staff (instructors and OTEC coordinators; the role comes only from the
  * signed launch): course SENCE settings, OTECs, the course's attendance and its audit log.
  */
+import { describeAuditReason, eventLabel, sessionStateLabel } from '../event-labels';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors';
 import type { Config } from '../../config';
 import type { Stores } from '../../store/ports';
-import type { AttendanceSession, Course, LearnerKey, Otec } from '../../domain/types';
+import type { AttendanceSession, AuditEvent, Course, LearnerKey, Otec } from '../../domain/types';
 import { CALLBACK_PATH_MAX_LENGTH, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
-import { sealSecret, secretHint } from '../../domain/token-crypto';
+import { REPEATED_REJECTION_WINDOW_MS } from '../../application/attendance-service';
+import { otecsOfPlatform, saveOtecAsPlatformAdmin, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
 import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
 import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
 import { describeSenceError } from '../../domain/sence-error-catalogue';
 import { launchIdentity, ltikOf, requestInfo } from '../launch-context';
+import { csvCell } from '../csv';
 
 export interface StaffDeps {
   stores: Stores;
@@ -30,11 +33,14 @@ export function staffRoutes(deps: StaffDeps): Router {
   router.use('/staff', async (req: Request, res: Response, next: NextFunction) => {
     const identity = launchIdentity(res);
     if (!identity.isStaff) {
-      await stores.audit.record({
-        id: randomUUID(), at: now(), event: 'access-denied', accepted: false,
-        reason: `learner tried ${req.method} ${req.baseUrl}${req.path}`, sourceIp: requestInfo(req).sourceIp,
+      const at = now();
+      const reason = `learner tried ${req.method} ${req.baseUrl}${req.path}`.slice(0, 200);
+      // Repeated identical refusals are one entry with a count (issue #7).
+      await stores.audit.recordRepeatable({
+        id: randomUUID(), at, event: 'access-denied', accepted: false,
+        reason, sourceIp: requestInfo(req).sourceIp,
         learner: identity.learner, course: identity.course, sessionId: null, details: {},
-      });
+      }, ['access-denied', reason, identity.learner.issuer, identity.learner.clientId, identity.learner.sub, identity.course.contextId].join('\u0000'), new Date(at.getTime() - REPEATED_REJECTION_WINDOW_MS));
       throw new AppError('forbidden-role', 403, 'Esta página es solo para el equipo docente del curso. Vuelve al panel de asistencia.');
     }
     next();
@@ -43,14 +49,16 @@ export function staffRoutes(deps: StaffDeps): Router {
   const renderSettings = async (res: Response, status: number, extra: Record<string, unknown>) => {
     const identity = launchIdentity(res);
     // Read only: re-showing the form (also after a refused save) must not write anything.
-    const [stored, otecs] = await Promise.all([stores.courses.get(identity.course), stores.otecs.list()]);
+    const [stored, otecs] = await Promise.all([stores.courses.get(identity.course), otecsOfPlatform(stores, identity.course)]);
     const course: Course = stored ?? { ...identity.course, title: identity.courseTitle, settings: null, updatedAt: now() };
     res.status(status).render('staff-settings', {
       title: 'Configuración SENCE del curso',
       identity,
       ltik: ltikOf(res),
       course,
-      otecs: otecs.map(publicOtec),
+      // Course staff see only their platform's OTECs, never a token (not even its last characters).
+      otecs: otecs.map((o) => publicOtec(o, identity.isAdmin)),
+      isAdmin: identity.isAdmin,
       values: settingsValues(course, config),
       errors: {},
       otecErrors: {},
@@ -65,7 +73,7 @@ export function staffRoutes(deps: StaffDeps): Router {
 
   router.post('/staff/settings', async (req, res) => {
     const identity = launchIdentity(res);
-    const otecs = await stores.otecs.list();
+    const otecs = await otecsOfPlatform(stores, identity.course);
     const input = (req.body ?? {}) as Record<string, unknown>;
     const result = validateCourseSettings(input, {
       otecIds: otecs.map((o) => o.id),
@@ -82,8 +90,18 @@ export function staffRoutes(deps: StaffDeps): Router {
     await renderSettings(res, 200, { saved: 'Configuración guardada.' });
   });
 
-  router.post('/staff/otecs', async (req, res) => {
+  // OTECs are managed by the LMS administrators of the platforms they are linked to (issue #7).
+  const requireAdmin = async (req: Request, res: Response, what: string) => {
     const identity = launchIdentity(res);
+    if (identity.isAdmin) return identity;
+    await audit(stores, now(), req, identity.learner, identity.course, 'otec-refused', false, `not an LMS administrator: ${what}`);
+    throw new AppError('otec-forbidden', 403, 'Solo un administrador de la plataforma (LMS) puede agregar, modificar o quitar OTEC. Como docente, elige el OTEC del curso en la lista.', {
+      staffHint: 'Pida al administrador de su plataforma (Moodle: administrador del sitio) que agregue el OTEC desde esta misma página, o al operador de Asistencia SENCE: npm run cli -- otec add.',
+    });
+  };
+
+  router.post('/staff/otecs', async (req, res) => {
+    const identity = await requireAdmin(req, res, 'save otec');
     const input = (req.body ?? {}) as Record<string, unknown>;
     const result = validateOtecInput(input);
     if (!result.ok) {
@@ -92,20 +110,26 @@ export function staffRoutes(deps: StaffDeps): Router {
       await renderSettings(res, 400, { otecErrors: result.errors, otecValues: { name: String(input.name ?? ''), rut: String(input.rut ?? '') } });
       return;
     }
-    const existing = (await stores.otecs.list()).find((o) => o.rut === result.value.rut);
     const at = now();
-    const otec: Otec = {
-      id: existing?.id ?? randomUUID(),
-      name: result.value.name,
-      rut: result.value.rut,
-      tokenSealed: sealSecret(result.value.token, config.tokenKey),
-      tokenHint: secretHint(result.value.token),
-      createdAt: existing?.createdAt ?? at,
-      updatedAt: at,
-    };
-    await stores.otecs.save(otec);
-    await audit(stores, at, req, identity.learner, identity.course, 'otec-saved', true, `otec ${otec.rut} ${existing ? 'updated' : 'created'}`);
-    await renderSettings(res, 200, { saved: existing ? `OTEC ${otec.name} actualizado.` : `OTEC ${otec.name} agregado.` });
+    let saved;
+    try {
+      saved = await saveOtecAsPlatformAdmin(stores, config.tokenKey, identity.course, result.value, at);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'otec-forbidden') {
+        await audit(stores, at, req, identity.learner, identity.course, 'otec-refused', false, `otec ${result.value.rut} belongs to another platform`);
+      }
+      throw err;
+    }
+    const { otec, created } = saved;
+    await audit(stores, at, req, identity.learner, identity.course, 'otec-saved', true, `otec ${otec.rut} ${created ? 'created' : 'updated'}`);
+    await renderSettings(res, 200, { saved: created ? `OTEC ${otec.name} agregado.` : `OTEC ${otec.name} actualizado.` });
+  });
+
+  router.post('/staff/otecs/:id/unlink', async (req, res) => {
+    const identity = await requireAdmin(req, res, 'unlink otec');
+    const otec = await unlinkOtecAsPlatformAdmin(stores, identity.course, String(req.params.id), now());
+    await audit(stores, now(), req, identity.learner, identity.course, 'otec-removed', true, `otec ${otec.rut} unlinked from ${identity.course.issuer}`);
+    await renderSettings(res, 200, { saved: `OTEC ${otec.name} quitado de esta plataforma.` });
   });
 
   router.get('/staff/attendance', async (_req, res) => {
@@ -129,22 +153,52 @@ export function staffRoutes(deps: StaffDeps): Router {
     res.send('\uFEFF' + lines.map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n');
   });
 
-  router.get('/staff/audit', async (_req, res) => {
+  // The course's audit log (issue #7): filters, the learner on every row, repeated entries counted,
+  // callbacks that did not come from SENCE's page marked "origen no verificado".
+  router.get('/staff/audit', async (req, res) => {
     const identity = launchIdentity(res);
-    const entries = await stores.audit.list({ course: identity.course, limit: 300 });
+    const q = req.query as Record<string, unknown>;
+    const resultado = q.resultado === 'aceptados' || q.resultado === 'rechazados' ? q.resultado : 'todos';
+    const sub = typeof q.estudiante === 'string' && q.estudiante !== '' && q.estudiante.length <= 255 ? q.estudiante : null;
+    const learner = sub ? { issuer: identity.course.issuer, clientId: identity.course.clientId, sub } : undefined;
+    const entries = await stores.audit.list({
+      course: identity.course,
+      limit: AUDIT_PAGE_SIZE,
+      ...(resultado === 'todos' ? {} : { accepted: resultado === 'aceptados' }),
+      ...(learner ? { learner } : {}),
+    });
+    const sessions = await stores.attendance.listCourseSessions(identity.course);
+    const people = await learnerDirectory(stores, [...entries.map((e) => e.learner).filter((l): l is LearnerKey => l !== null), ...sessions.map((s) => s.learner)]);
     res.render('staff-audit', {
       title: 'Registro de auditoría',
       identity,
       ltik: ltikOf(res),
-      entries: entries.map((e) => ({ ...e, atText: formatSantiagoDateTime(e.at) })),
+      filter: { resultado, estudiante: sub ?? '' },
+      learners: [...new Map(sessions.map((s) => [s.learner.sub, people.get(keyOf(s.learner))])).entries()].map(([value, p]) => ({ value, label: p ? `${p.name}${p.run ? ` (${p.run})` : ''}` : value })),
+      entries: entries.map((e) => {
+        const p = e.learner ? people.get(keyOf(e.learner)) : undefined;
+        const d = e.details as { originVerified?: unknown; origin?: unknown; referer?: unknown };
+        return {
+          ...e,
+          atText: formatSantiagoDateTime(e.at),
+          eventText: eventLabel(e.event),
+          reasonText: describeAuditReason(e),
+          lastAtText: (e.count ?? 1) > 1 && e.lastAt ? formatSantiagoDateTime(e.lastAt) : null,
+          learnerName: p?.name ?? (e.learner ? e.learner.sub : ''),
+          learnerRun: p?.run ?? '',
+          unverifiedOrigin: d.originVerified === false,
+          origin: typeof d.origin === 'string' ? d.origin : null,
+          referer: typeof d.referer === 'string' ? d.referer : null,
+        };
+      }),
     });
   });
 
   return router;
 }
 
-function publicOtec(o: Otec) {
-  return { id: o.id, name: o.name, rut: o.rut, tokenHint: o.tokenHint };
+function publicOtec(o: Otec, withTokenHint: boolean) {
+  return { id: o.id, name: o.name, rut: o.rut, tokenHint: withTokenHint ? o.tokenHint : null };
 }
 
 function settingsValues(course: Course, config: StaffDeps['config']): Record<string, string> {
@@ -171,6 +225,18 @@ function keyOf(l: LearnerKey): string {
   return `${l.issuer}\u0000${l.clientId}\u0000${l.sub}`;
 }
 
+const AUDIT_PAGE_SIZE = 300;
+
+async function learnerDirectory(stores: Stores, keys: LearnerKey[]): Promise<Map<string, { name: string; run: string | null }>> {
+  const unique = new Map(keys.map((k) => [keyOf(k), k]));
+  const out = new Map<string, { name: string; run: string | null }>();
+  await Promise.all([...unique.entries()].map(async ([id, key]) => {
+    const learner = await stores.learners.get(key);
+    out.set(id, { name: learner?.name ?? key.sub, run: learner?.run ?? null });
+  }));
+  return out;
+}
+
 async function learnerNames(stores: Stores, keys: LearnerKey[]): Promise<Map<string, string>> {
   const unique = new Map(keys.map((k) => [keyOf(k), k]));
   const out = new Map<string, string>();
@@ -189,6 +255,11 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
     byLearner.set(k, [...(byLearner.get(k) ?? []), s]);
   }
   const names = await learnerNames(stores, sessions.map((s) => s.learner));
+  // Sessions credited by a callback that did not come from SENCE's page (issue #7, finding 7).
+  const unverified = new Set<string>();
+  await Promise.all(sessions.map(async (s) => {
+    if ((await stores.attendance.listAnswers(s.id)).some((a) => a.originVerified === false)) unverified.add(keyOf(s.learner));
+  }));
   return [...byLearner.entries()].map(([k, list]) => {
     const accredited = totalAccreditedSeconds(list);
     const latest = list[0];
@@ -200,19 +271,15 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
       accreditedText: formatAccredited(accredited),
       percent: progressPercent(accredited, course?.settings?.requiredHours ?? null),
       accessMark: hasAccessMark(list),
-      lastState: latest?.state ?? '',
+      unverifiedOrigin: unverified.has(k),
+      lastState: latest ? sessionStateLabel(latest.state) : '',
       lastAt: latest ? formatSantiagoDateTime(latest.endedAt ?? latest.openedAt ?? latest.createdAt) : '',
       lastErrors: (latest?.lastErrorCodes ?? []).map((c) => { const d = describeSenceError(c); return `${d.code}: ${d.staffHint}`; }),
     };
   });
 }
 
-function csvCell(value: string): string {
-  // Quote everything; neutralise spreadsheet formulas (CSV injection).
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
 
-async function audit(stores: Stores, at: Date, req: Request, learner: LearnerKey, course: { issuer: string; clientId: string; contextId: string }, event: 'settings-saved' | 'settings-rejected' | 'otec-saved', accepted: boolean, reason: string) {
+async function audit(stores: Stores, at: Date, req: Request, learner: LearnerKey, course: { issuer: string; clientId: string; contextId: string }, event: AuditEvent, accepted: boolean, reason: string) {
   await stores.audit.record({ id: randomUUID(), at, event, accepted, reason, sourceIp: requestInfo(req).sourceIp, learner, course, sessionId: null, details: {} });
 }

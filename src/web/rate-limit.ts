@@ -1,0 +1,86 @@
+/**
+ * In-memory rate limits (issue #7, finding 6): fixed one-minute windows per key. One process holds
+ * the counters (the tool runs as one process; behind several, each limits on its own — documented).
+ * Over the limit: 429 with Retry-After and a Spanish page; logged once per key and window.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../errors';
+import type { Logger } from './logger';
+
+export interface RateLimits {
+  /** SENCE callbacks (/cb/…) and the SENCE window's buttons (/sence/window/…) per source address per minute. */
+  callbacksPerAddress: number;
+  /** SENCE callbacks per attempt (the id in the callback URL) per minute: SENCE sends one. */
+  callbacksPerAttempt: number;
+  /** OIDC login initiations (/lti/login) per source address per minute. */
+  loginsPerAddress: number;
+  /** Dynamic registrations (/lti/register) per source address per minute. */
+  registrationsPerAddress: number;
+}
+
+export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
+  callbacksPerAddress: 120,
+  callbacksPerAttempt: 10,
+  loginsPerAddress: 120,
+  registrationsPerAddress: 10,
+});
+
+const WINDOW_MS = 60_000;
+
+export class FixedWindowCounter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Counts one hit; returns how many hits the key has in its current window (this one included) and when it resets. */
+  hit(key: string): { count: number; resetAt: number } {
+    const t = this.now();
+    let w = this.windows.get(key);
+    if (!w || w.resetAt <= t) {
+      if (this.windows.size > 50_000) this.sweep(t);
+      w = { count: 0, resetAt: t + WINDOW_MS };
+      this.windows.set(key, w);
+    }
+    w.count += 1;
+    return w;
+  }
+
+  private sweep(t: number): void {
+    for (const [k, w] of this.windows) if (w.resetAt <= t) this.windows.delete(k);
+  }
+}
+
+type KeyOf = (req: Request) => string | null;
+
+function limiter(counter: FixedWindowCounter, logger: Logger, rules: Array<{ name: string; limit: number; key: KeyOf }>) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    for (const rule of rules) {
+      const k = rule.key(req);
+      if (k === null) continue;
+      const { count, resetAt } = counter.hit(`${rule.name}\u0000${k}`);
+      if (count > rule.limit) {
+        const retryAfter = Math.max(1, Math.ceil((resetAt - Date.now()) / 1000));
+        if (count === rule.limit + 1) logger.log('warn', 'rate limited', { rule: rule.name, key: k.slice(0, 80), limit: rule.limit, path: req.path });
+        res.setHeader('Retry-After', String(retryAfter));
+        next(new AppError('rate-limited', 429, `Demasiadas solicitudes seguidas. Espera ${retryAfter} segundos e inténtalo de nuevo.`, { details: { rule: rule.name } }));
+        return;
+      }
+    }
+    next();
+  };
+}
+
+const address: KeyOf = (req) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+/** The attempt id of /cb/ok/<attempt>.<token>, or null for a path without one. */
+const attemptOf: KeyOf = (req) => /^\/cb\/(?:ok|er)\/([A-Za-z0-9_-]{12})\./.exec(req.baseUrl + req.path)?.[1] ?? null;
+
+export function rateLimits(limits: RateLimits, logger: Logger, now?: () => number) {
+  const counter = new FixedWindowCounter(now);
+  return {
+    callbacks: limiter(counter, logger, [
+      { name: 'callbacks-per-attempt', limit: limits.callbacksPerAttempt, key: attemptOf },
+      { name: 'callbacks-per-address', limit: limits.callbacksPerAddress, key: address },
+    ]),
+    login: limiter(counter, logger, [{ name: 'logins-per-address', limit: limits.loginsPerAddress, key: address }]),
+    registration: limiter(counter, logger, [{ name: 'registrations-per-address', limit: limits.registrationsPerAddress, key: address }]),
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Request shape guards (issue #7, findings 1–3).
+ *
+ * `requestHygiene` (whole app, first): a path that does not percent-decode is a 400, and a body
+ * with a Content-Encoding (gzip, deflate…) is a 415 — nothing here needs compressed bodies, and
+ * a broken stream must not reach a parser.
+ *
+ * `ltiRequestShape` (mounted at /lti BEFORE ltijs): parses the body once (form or JSON, bounded),
+ * then checks every parameter ltijs or a store query uses: exactly one string of bounded length.
+ * Arrays (duplicated parameters), objects (`{"$ne":1}`) and nested values are refused with 400
+ * before ltijs sees them — ltijs queries its store with the raw value in its error paths, and a
+ * rejected query there is never caught. The id_token launch is accepted only as
+ * application/x-www-form-urlencoded (the OIDC form_post encoding), where the tool's own launch
+ * checks run; any other encoding is a 415.
+ */
+import { receiveFile, UPLOAD_PATH } from './upload-parser';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { AppError } from '../errors';
+
+/** Parameters ltijs (or a store query) reads, with the longest value accepted. */
+export const LTI_PARAMETER_LIMITS: Readonly<Record<string, number>> = Object.freeze({
+  id_token: 32_768,
+  state: 512,
+  ltik: 4096,
+  iss: 1024,
+  login_hint: 1024,
+  lti_message_hint: 2048,
+  client_id: 256,
+  target_link_uri: 2048,
+  lti_deployment_id: 256,
+  lti_storage_target: 64,
+  openid_configuration: 2048,
+  registration_token: 4096,
+  invite: 128,
+  JWT: 32_768,
+});
+
+/**
+ * Parameters whose characters are restricted too: ltijs builds a cookie NAME from `state`
+ * ('state' + state), and the cookie library throws on anything outside the token characters —
+ * inside ltijs's async error path, where nothing catches it. The tool's own states are hex.
+ */
+export const LTI_PARAMETER_PATTERNS: Readonly<Record<string, RegExp>> = Object.freeze({
+  state: /^[A-Za-z0-9._~-]*$/,
+  invite: /^[A-Za-z0-9_-]*$/,
+});
+
+/** Body limits under /lti (a Moodle id_token with custom claims stays far below). */
+export const LTI_BODY_LIMIT = '64kb';
+export const LTI_PARAMETER_COUNT_LIMIT = 200;
+
+const REQUIRED_FOR_LOGIN = ['iss', 'login_hint', 'target_link_uri'] as const;
+
+function malformed(names: string[]): AppError {
+  return new AppError(
+    'request-malformed',
+    400,
+    `La solicitud trae parámetros repetidos o con un formato no válido (${names.join(', ')}). Vuelve a entrar desde tu curso.`,
+    { details: { parameters: names } },
+  );
+}
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
+
+export function requestHygiene(): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      next(new AppError('bad-request', 400, 'La dirección no es válida (codificación con % incorrecta).'));
+      return;
+    }
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '' && hasBody(req)) {
+      next(new AppError('unsupported-media-type', 415, 'El contenido comprimido (Content-Encoding) no se acepta: envía el formulario sin comprimir.', { details: { encoding: encoding.slice(0, 40) } }));
+      return;
+    }
+    next();
+  };
+}
+
+/** Names whose value is not one bounded string (or, for other names, is a nested object). */
+export function badParameters(params: unknown): string[] {
+  if (params === undefined || params === null) return [];
+  if (typeof params !== 'object' || Array.isArray(params)) return ['(cuerpo)'];
+  const bad: string[] = [];
+  for (const [name, value] of Object.entries(params as Record<string, unknown>)) {
+    const limit = LTI_PARAMETER_LIMITS[name];
+    if (limit !== undefined) {
+      if (typeof value !== 'string' || value.length > limit || LTI_PARAMETER_PATTERNS[name]?.test(value) === false) bad.push(name);
+    } else if (value !== null && typeof value === 'object') {
+      // Other parameters may repeat (a form's checkboxes) but never nest.
+      if (!Array.isArray(value) || value.some((v) => v !== null && typeof v === 'object')) bad.push(name.slice(0, 40));
+    }
+  }
+  return bad;
+}
+
+/**
+ * ltijs's own Express 4 app parses the query string again with `qs` (extended), where
+ * `client_id[$ne]=1` or `iss[]=a` become objects and arrays. The host's parser keeps them as plain
+ * keys: refuse any such key whose base name is an LTI parameter.
+ */
+export function bracketedLtiKeys(query: unknown): string[] {
+  if (query === null || typeof query !== 'object') return [];
+  const bad: string[] = [];
+  for (const key of Object.keys(query as Record<string, unknown>)) {
+    const base = key.split(/[[\].]/)[0] ?? key;
+    if (base !== key && LTI_PARAMETER_LIMITS[base] !== undefined) bad.push(base);
+  }
+  return bad;
+}
+
+export function ltiRequestShape(): RequestHandler {
+  const form = express.urlencoded({ extended: false, limit: LTI_BODY_LIMIT, parameterLimit: LTI_PARAMETER_COUNT_LIMIT });
+  const json = express.json({ limit: LTI_BODY_LIMIT, strict: true });
+  const check: RequestHandler = (req, _res, next) => {
+    // Flag the parsed body so ltijs's own body-parser 1.x does not read the consumed stream again.
+    if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
+    const isForm = req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
+    const body = req.body as unknown;
+    if (body !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body) && 'id_token' in body && !isForm) {
+      next(new AppError('unsupported-media-type', 415, 'El ingreso desde la plataforma solo se acepta como formulario (application/x-www-form-urlencoded). Vuelve a entrar desde tu curso.', { details: { contentType: String(req.headers['content-type'] ?? '').slice(0, 80) } }));
+      return;
+    }
+    const bad = [...new Set([...badParameters(req.query), ...bracketedLtiKeys(req.query), ...badParameters(body)])];
+    if (bad.length) {
+      next(malformed(bad));
+      return;
+    }
+    if (req.path === '/login') {
+      const params = { ...(req.query as Record<string, unknown>), ...((body as Record<string, unknown> | undefined) ?? {}) };
+      const missing = REQUIRED_FOR_LOGIN.filter((n) => typeof params[n] !== 'string' || params[n] === '');
+      if (missing.length) {
+        next(new AppError('lti-missing-login-parameters', 400, `El inicio de sesión LTI llegó sin ${missing.join(', ')}. Entra a la herramienta desde tu curso.`, { details: { missing } }));
+        return;
+      }
+    }
+    next();
+  };
+  return (req, res, next) => {
+    if (hasBody(req) && req.method === 'POST' && req.path === UPLOAD_PATH && req.is('multipart/form-data')) {
+      receiveFile(req, res, (err?: unknown) => (err ? next(err) : check(req, res, next)));
+      return;
+    }
+    if (hasBody(req)) {
+      const type = req.is(['application/x-www-form-urlencoded', 'application/json']);
+      if (!type) {
+        next(new AppError('unsupported-media-type', 415, 'Esta dirección solo acepta formularios (application/x-www-form-urlencoded) o JSON.', { details: { contentType: String(req.headers['content-type'] ?? '').slice(0, 80) } }));
+        return;
+      }
+      const parser = type === 'application/json' ? json : form;
+      parser(req, res, (err?: unknown) => (err ? next(err) : check(req, res, next)));
+      return;
+    }
+    check(req, res, next);
+  };
+}
