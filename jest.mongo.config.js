@@ -1,0 +1,18 @@
+/**
+ * npm test's second pass: the suites that have a MongoDB variant, with TEST_STORE=mongo, on the
+ * server MONGODB_URI names, or on a FerretDB the global setup starts (test/support/ferretdb.ts).
+ * @type {import('jest').Config}
+ */
+const base = require('./jest.config.js');
+
+module.exports = {
+  ...base,
+  testMatch: [
+    '<rootDir>/test/integration/store-contract.test.ts',
+    '<rootDir>/test/integration/launch.test.ts',
+    '<rootDir>/test/integration/sence-flow.test.ts',
+    '<rootDir>/test/integration/multi-instance.test.ts',
+  ],
+  globalSetup: '<rootDir>/test/support/mongo-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/mongo-global-teardown.ts',
+};
