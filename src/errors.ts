@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'sence-callback-mismatch'
   | 'sence-callback-invalid'
   | 'sence-attempt-expired'
+  // the store (MongoDB or SQLite) is unreachable or read-only: 503, shown to the user
+  | 'store-unavailable'
   // generic
   | 'bad-request'
   | 'not-found'
@@ -70,7 +72,8 @@ export class AppError extends Error {
     this.status = status;
     this.staffHint = options.staffHint;
     this.details = options.details;
-    this.expose = status < 500;
+    // A store outage is the one 5xx whose message is shown: it tells the user to retry later.
+    this.expose = status < 500 || code === 'store-unavailable';
   }
 }
 

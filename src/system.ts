@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Config } from './config';
 import type { Stores } from './store/ports';
-import { openStores } from './store/open-stores';
+import { openStores, type OpenedStores } from './store/open-stores';
+import { sweepLtijsExpired } from './store/mongo/ltijs-expiry';
+import { SqliteLtijsPlugin } from './lti/sqlite-ltijs-plugin';
+import { startSweeper, type Sweeper, type SweepTask } from './sweeps';
 import { setupLti, type LtiRuntime } from './lti/lti-runtime';
 import type { KeySetCache } from './lti/keyset-cache';
 import { AttendanceService } from './application/attendance-service';
@@ -42,7 +45,41 @@ export interface RunningSystem {
   server: Server;
   lms: LmsSimulator | null;
   sence: SenceEmulator | null;
+  sweeper: Sweeper;
+  /** True once shutdown() started (GET /readyz answers 503 from then on). */
+  readonly stopping: boolean;
+  /** Closes everything at once (tests): open connections are cut. */
   close(): Promise<void>;
+  /**
+   * SIGTERM: stops accepting connections, lets requests in flight finish for up to `graceMs`
+   * (then cuts what is left), stops the sweeps, closes ltijs and the stores.
+   */
+  shutdown(graceMs: number): Promise<{ forced: boolean }>;
+}
+
+/**
+ * What the periodic sweep removes: expired logins, ltijs's expired records (its SQLite tables
+ * through a second plugin object over the same connection, or its MongoDB collections, which have
+ * no TTL index on FerretDB), and sessions past their limit or attempt TTL (attendance.sweep, which
+ * already takes the oldest active sessions a bounded number at a time).
+ */
+function sweepTasks(opened: OpenedStores, attendance: AttendanceService): Record<string, SweepTask> {
+  const tasks: Record<string, SweepTask> = {
+    logins: (at, batch) => opened.stores.logins.deleteExpired(at, batch),
+  };
+  if (opened.sqlite) {
+    const plugin = new SqliteLtijsPlugin(opened.sqlite);
+    tasks.ltijs = async (_at, batch) => plugin.sweep(batch);
+  }
+  if (opened.mongo) {
+    const conn = opened.mongo;
+    tasks.ltijs = (at, batch) => sweepLtijsExpired(conn, at, batch);
+  }
+  tasks.attendance = async () => {
+    await attendance.sweep();
+    return 0; // one pass per sweep
+  };
+  return tasks;
 }
 
 export async function startSystem(config: Readonly<Config>, options: SystemOptions = {}): Promise<RunningSystem> {
@@ -64,7 +101,8 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const demoLinks = config.demo
     ? { lmsUrl: `http://localhost:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
     : null;
-  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now });
+  let stopping = false;
+  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now, storeKind: opened.kind, isStopping: () => stopping });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -84,32 +122,53 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     if (options.seedDemo ?? true) await seedDemo({ stores, config, lms, now: now() });
   }
 
-  const sweepTimer = setInterval(() => {
-    lti.sweep();
-    stores.logins.deleteExpired(now()).catch(() => undefined);
-    attendance.sweep().catch((err: unknown) => logger.log('error', 'sweep failed', { error: (err as Error).message }));
-  }, 60_000);
-  sweepTimer.unref();
+  const sweeper = startSweeper({ tasks: sweepTasks(opened, attendance), now, logger });
+
+  const closeRest = async (): Promise<void> => {
+    await sweeper.stop();
+    await lms?.close();
+    await sence?.close();
+    await lti.close();
+    await stores.close();
+  };
 
   return {
     url,
     config,
     stores,
     storeKind: opened.kind,
+    sweeper,
     lti,
     attendance,
     app,
     server,
     lms,
     sence,
+    get stopping() {
+      return stopping;
+    },
     async close() {
-      clearInterval(sweepTimer);
+      stopping = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await lms?.close();
-      await sence?.close();
-      await lti.close();
-      await stores.close();
+      await closeRest();
+    },
+    async shutdown(graceMs) {
+      stopping = true;
+      let forced = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets with no request in flight are closed now and as soon as their request ends.
+      server.closeIdleConnections();
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+      const timer = setTimeout(() => {
+        forced = true;
+        server.closeAllConnections();
+      }, graceMs);
+      await closed;
+      clearInterval(idleSweep);
+      clearTimeout(timer);
+      await closeRest();
+      return { forced };
     },
   };
 }

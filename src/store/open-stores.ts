@@ -13,6 +13,7 @@ import {
   MongoOtecStore,
 } from './mongo/mongo-stores';
 import { registerMongoModels } from './mongo/schemas';
+import { ensureLtijsExpiryIndexes } from './mongo/ltijs-expiry';
 import type { Stores } from './ports';
 import { openSqliteDatabase, type Database } from './sqlite/open-sqlite';
 import { SqliteAttendanceStore } from './sqlite/sqlite-attendance-store';
@@ -27,10 +28,15 @@ export interface OpenedStores {
   kind: 'sqlite' | 'mongo';
   /** The SQLite database (shared with ltijs) when kind is 'sqlite'; null for MongoDB. */
   sqlite: Database | null;
+  /** Our mongoose connection when kind is 'mongo' (the sweep of ltijs's collections uses it). */
+  mongo: Connection | null;
 }
 
 /** How long start-up waits for a MongoDB server before failing. */
 export const MONGO_SERVER_SELECTION_TIMEOUT_MS = 5000;
+
+/** How long GET /readyz waits for MongoDB's answer. */
+export const MONGO_READY_TIMEOUT_MS = 2000;
 
 /** Stores over an open, migrated SQLite database. close() closes the database. */
 export function sqliteStores(db: Database): Stores {
@@ -41,6 +47,13 @@ export function sqliteStores(db: Database): Stores {
     attendance: new SqliteAttendanceStore(db),
     audit: new SqliteAuditLog(db),
     logins: new SqliteLoginStateStore(db),
+    async checkReady() {
+      if (!db.open) throw new Error('the SQLite database is closed');
+      db.prepare('SELECT 1').get();
+      if (db.readonly || db.pragma('query_only', { simple: true })) throw new Error('the SQLite database is read-only');
+      // Takes the write lock and gives it back: fails when the file or its directory is not writable.
+      db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    },
     async close() {
       if (db.open) db.close();
     },
@@ -56,6 +69,12 @@ export function mongoStores(conn: Connection): Stores {
     attendance: new MongoAttendanceStore(conn),
     audit: new MongoAuditLog(conn),
     logins: new MongoLoginStateStore(conn),
+    async checkReady() {
+      const db = conn.db;
+      if (conn.readyState !== 1 || !db) throw new Error('not connected to MongoDB');
+      const hello = await db.admin().command({ hello: 1 }, { timeoutMS: MONGO_READY_TIMEOUT_MS });
+      if (hello.isWritablePrimary === false) throw new Error('the MongoDB server does not accept writes (not a writable primary)');
+    },
     async close() {
       await conn.close();
     },
@@ -64,8 +83,8 @@ export function mongoStores(conn: Connection): Stores {
 
 /**
  * Connects to MongoDB on a connection of our own (never mongoose's default one, which ltijs uses:
- * see src/store/mongo/schemas.ts) and builds the indexes the ports' atomicity relies on (unique
- * activeKey, TTL on login states) before anything is written.
+ * see src/store/mongo/schemas.ts) and builds the indexes the ports' atomicity relies on (unique keys;
+ * no TTL, sparse or partial index: see schemas.ts) before anything is written.
  */
 export async function openMongoStores(
   uri: string,
@@ -93,6 +112,7 @@ export async function openMongoStores(
   try {
     registerMongoModels(conn);
     await conn.syncIndexes();
+    await ensureLtijsExpiryIndexes(conn);
   } catch (error) {
     await conn.close().catch(() => undefined);
     throw new AppError(
@@ -108,9 +128,9 @@ export async function openMongoStores(
 
 export async function openStores(options: { mongodbUri: string | null; sqliteFile: string }): Promise<OpenedStores> {
   if (options.mongodbUri) {
-    const { stores } = await openMongoStores(options.mongodbUri);
-    return { stores, kind: 'mongo', sqlite: null };
+    const { stores, connection } = await openMongoStores(options.mongodbUri);
+    return { stores, kind: 'mongo', sqlite: null, mongo: connection };
   }
   const db = openSqliteDatabase(options.sqliteFile);
-  return { stores: sqliteStores(db), kind: 'sqlite', sqlite: db };
+  return { stores: sqliteStores(db), kind: 'sqlite', sqlite: db, mongo: null };
 }

@@ -83,8 +83,11 @@ export interface LoginStateStore {
   save(entry: { state: string; nonce: string; issuer: string; clientId: string | null; expiresAt: Date }): Promise<void>;
   /** Returns and deletes the entry (atomic); null when unknown, used or expired. */
   consume(state: string, now: Date): Promise<{ nonce: string; issuer: string; clientId: string | null } | null>;
-  /** Removes entries that expired (logins never completed); returns how many. */
-  deleteExpired(now: Date): Promise<number>;
+  /**
+   * Removes entries that expired (logins never completed), at most `limit` of them when given
+   * (the sweep works in small batches); returns how many.
+   */
+  deleteExpired(now: Date, limit?: number): Promise<number>;
 }
 
 export interface Stores {
@@ -94,5 +97,10 @@ export interface Stores {
   attendance: AttendanceStore;
   audit: AuditLog;
   logins: LoginStateStore;
+  /**
+   * Resolves when the store answers and accepts writes; rejects (with the reason, no secret)
+   * otherwise. GET /readyz asks it.
+   */
+  checkReady(): Promise<void>;
   close(): Promise<void>;
 }

@@ -17,6 +17,14 @@ import { learnerRoutes } from './routes/learner-routes';
 import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
+import { opsRoutes } from './routes/ops-routes';
+import { requestContext } from './logger';
+
+/** readyState of ltijs's MongoDB connection (its Database object keeps mongoose 7's default connection). */
+function ltijsMongoState(lti: LtiRuntime): number {
+  const database = (lti.provider as unknown as { Database?: { db?: { readyState?: number } } }).Database;
+  return database?.db?.readyState ?? 0;
+}
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -26,6 +34,10 @@ export interface AppDeps {
   logger: Logger;
   demo?: { lmsUrl: string; senceUrl: string } | null;
   now?: () => Date;
+  /** Which store is in use (GET /readyz reports it; on MongoDB it also checks ltijs's connection). */
+  storeKind?: 'sqlite' | 'mongo';
+  /** True once SIGTERM started the shutdown (GET /readyz then answers 503). */
+  isStopping?: () => boolean;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -47,9 +59,15 @@ export function buildApp(deps: AppDeps): Express {
   );
   app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
 
-  app.get('/health', (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.use(requestContext(logger));
+  app.use(
+    opsRoutes({
+      stores,
+      storeKind: deps.storeKind ?? 'sqlite',
+      ltijsConnection: () => (deps.storeKind === 'mongo' ? ltijsMongoState(lti) : null),
+      isStopping: deps.isStopping,
+    }),
+  );
   app.get('/', (_req, res) => {
     res.render('home', { demo: deps.demo ?? null });
   });

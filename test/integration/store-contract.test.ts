@@ -613,6 +613,16 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     });
   });
 
+  describe('readiness', () => {
+    it('checkReady resolves on an open store and rejects once it is closed', async () => {
+      await expect(stores.checkReady()).resolves.toBeUndefined();
+      const extra = await adapter.open();
+      await extra.stores.checkReady();
+      await extra.destroy();
+      await expectRejection(extra.stores.checkReady());
+    });
+  });
+
   describe('LoginStateStore', () => {
     const entry = { state: 'state-1', nonce: 'nonce-1', issuer: 'https://moodle.example.cl', clientId: 'client-1', expiresAt: at(10 * MINUTE) };
 
@@ -620,6 +630,22 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       await stores.logins.save(entry);
       expect(await stores.logins.consume('state-1', at(0))).toEqual({ nonce: 'nonce-1', issuer: entry.issuer, clientId: 'client-1' });
       expect(await stores.logins.consume('state-1', at(0))).toBeNull();
+    });
+
+    it('deleteExpired removes expired logins only (expiresAt inclusive), at most `limit` per call', async () => {
+      for (const n of [1, 2, 3]) await stores.logins.save({ ...entry, state: `old-${n}`, expiresAt: at(n) });
+      await stores.logins.save({ ...entry, state: 'fresh', expiresAt: at(MINUTE) });
+      expect(await stores.logins.deleteExpired(at(3), 2)).toBe(2);
+      expect(await stores.logins.deleteExpired(at(3), 2)).toBe(1);
+      expect(await stores.logins.deleteExpired(at(3), 2)).toBe(0);
+      expect(await stores.logins.consume('fresh', at(0))).not.toBeNull();
+      for (const n of [1, 2, 3]) expect(await stores.logins.consume(`old-${n}`, at(0))).toBeNull();
+    });
+
+    it('deleteExpired without a limit removes every expired login', async () => {
+      for (const n of [1, 2, 3]) await stores.logins.save({ ...entry, state: `old-${n}`, expiresAt: at(n) });
+      expect(await stores.logins.deleteExpired(at(2))).toBe(2);
+      expect(await stores.logins.deleteExpired(at(3))).toBe(1);
     });
 
     it('parallel consumes of the same state: exactly one gets it', async () => {

@@ -664,8 +664,11 @@ export class MongoLoginStateStore implements LoginStateStore {
   }
 
   /** The sweep (no TTL index: FerretDB 1.x has none). Returns how many. */
-  async deleteExpired(now: Date): Promise<number> {
-    const result = await this.model.deleteMany({ expiresAt: { $lte: now } }).exec();
-    return result.deletedCount;
+  async deleteExpired(now: Date, limit?: number): Promise<number> {
+    if (limit === undefined) return (await this.model.deleteMany({ expiresAt: { $lte: now } }).exec()).deletedCount;
+    if (limit <= 0) return 0;
+    const ids = await this.model.find({ expiresAt: { $lte: now } }).select({ _id: 1 }).limit(limit).lean<Array<{ _id: string }>>().exec();
+    if (ids.length === 0) return 0;
+    return (await this.model.deleteMany({ _id: { $in: ids.map((d) => d._id) } }).exec()).deletedCount;
   }
 }

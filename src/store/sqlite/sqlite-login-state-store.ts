@@ -22,7 +22,10 @@ export class SqliteLoginStateStore implements LoginStateStore {
     this.consumeStmt = db.prepare<[string], LoginStateRow>(
       'DELETE FROM app_login_states WHERE state = ? RETURNING nonce, issuer, client_id, expires_at',
     );
-    this.deleteExpiredStmt = db.prepare<[number]>('DELETE FROM app_login_states WHERE expires_at <= ?');
+    // LIMIT -1 is "no limit" in SQLite.
+    this.deleteExpiredStmt = db.prepare<[number, number]>(
+      'DELETE FROM app_login_states WHERE rowid IN (SELECT rowid FROM app_login_states WHERE expires_at <= ? LIMIT ?)',
+    );
   }
 
   async save(entry: { state: string; nonce: string; issuer: string; clientId: string | null; expiresAt: Date }): Promise<void> {
@@ -36,11 +39,8 @@ export class SqliteLoginStateStore implements LoginStateStore {
     return { nonce: row.nonce, issuer: row.issuer, clientId: row.client_id };
   }
 
-  /**
-   * Removes logins that were never completed and have expired (MongoDB does this with a TTL index).
-   * Not part of the LoginStateStore port yet; call it from the periodic sweep. Returns how many.
-   */
-  async deleteExpired(now: Date): Promise<number> {
-    return this.deleteExpiredStmt.run(toMs(now)).changes;
+  /** Removes logins that were never completed and have expired, at most `limit`. Returns how many. */
+  async deleteExpired(now: Date, limit = -1): Promise<number> {
+    return this.deleteExpiredStmt.run(toMs(now), limit).changes;
   }
 }
