@@ -10,6 +10,7 @@ import type { Config } from './config';
 import type { Stores } from './store/ports';
 import { openStores, type OpenedStores } from './store/open-stores';
 import { sweepLtijsExpired } from './store/mongo/ltijs-expiry';
+import { disconnectLtijsMongo } from './store/mongo/ltijs-connection';
 import { SqliteLtijsPlugin } from './lti/sqlite-ltijs-plugin';
 import { startSweeper, type Sweeper, type SweepTask } from './sweeps';
 import { setupLti, type LtiRuntime } from './lti/lti-runtime';
@@ -129,6 +130,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     await lms?.close();
     await sence?.close();
     await lti.close();
+    if (opened.kind === 'mongo') await disconnectLtijsMongo();
     await stores.close();
   };
 

@@ -49,10 +49,17 @@ export function sqliteStores(db: Database): Stores {
     logins: new SqliteLoginStateStore(db),
     async checkReady() {
       if (!db.open) throw new Error('the SQLite database is closed');
-      db.prepare('SELECT 1').get();
       if (db.readonly || db.pragma('query_only', { simple: true })) throw new Error('the SQLite database is read-only');
-      // Takes the write lock and gives it back: fails when the file or its directory is not writable.
-      db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      // A real committed write (one row, overwritten each time): only writing shows that the file
+      // and its WAL accept writes (an unwritable file fails with SQLITE_IOERR_WRITE / READONLY).
+      // The probe table is not a migration: created on first use, one row, nothing depends on it.
+      try {
+        db.exec('CREATE TABLE IF NOT EXISTS app_ready_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)');
+        db.prepare('INSERT INTO app_ready_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(Date.now());
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        throw new Error(`the SQLite file does not accept writes (${typeof code === 'string' ? code : 'error'})`);
+      }
     },
     async close() {
       if (db.open) db.close();

@@ -19,12 +19,7 @@ import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
 import { opsRoutes } from './routes/ops-routes';
 import { requestContext } from './logger';
-
-/** readyState of ltijs's MongoDB connection (its Database object keeps mongoose 7's default connection). */
-function ltijsMongoState(lti: LtiRuntime): number {
-  const database = (lti.provider as unknown as { Database?: { db?: { readyState?: number } } }).Database;
-  return database?.db?.readyState ?? 0;
-}
+import { ltijsMongoState } from '../store/mongo/ltijs-connection';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -64,7 +59,7 @@ export function buildApp(deps: AppDeps): Express {
     opsRoutes({
       stores,
       storeKind: deps.storeKind ?? 'sqlite',
-      ltijsConnection: () => (deps.storeKind === 'mongo' ? ltijsMongoState(lti) : null),
+      ltijsConnection: () => (deps.storeKind === 'mongo' ? ltijsMongoState() : null),
       isStopping: deps.isStopping,
     }),
   );
