@@ -12,6 +12,8 @@ module.exports = {
     '<rootDir>/test/integration/launch.test.ts',
     '<rootDir>/test/integration/sence-flow.test.ts',
     '<rootDir>/test/integration/multi-instance.test.ts',
+    '<rootDir>/test/integration/shutdown.test.ts',
+    '<rootDir>/test/integration/sweeps.test.ts',
   ],
   globalSetup: '<rootDir>/test/support/mongo-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/mongo-global-teardown.ts',

@@ -74,7 +74,8 @@ function sweepTasks(opened: OpenedStores, attendance: AttendanceService): Record
   }
   if (opened.mongo) {
     const conn = opened.mongo;
-    tasks.ltijs = (at, batch) => sweepLtijsExpired(conn, at, batch);
+    // ltijs's lifetimes are real time (as its TTL indexes would apply them), not the attendance clock.
+    tasks.ltijs = (_at, batch) => sweepLtijsExpired(conn, new Date(), batch);
   }
   tasks.attendance = async () => {
     await attendance.sweep();
