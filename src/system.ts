@@ -3,7 +3,8 @@
  * simulator and the SENCE emulator beside it. main.ts and the integration tests both start the
  * whole system through here, so tests run the same wiring as production.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Config } from './config';
@@ -59,6 +60,47 @@ export interface RunningSystem {
 }
 
 /**
+ * Which sockets have a request in flight, so a shutdown closes idle keep-alive sockets at once and
+ * busy ones as soon as their response is sent, never one in the middle of a request.
+ */
+function trackConnections(server: Server): { drain(): void; settled(): Promise<void> } {
+  const inFlight = new Map<Socket, number>();
+  let draining = false;
+  let active = 0;
+  const waiters: Array<() => void> = [];
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    active += 1;
+    if (draining) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      active -= 1;
+      if (draining && left === 0) socket.end();
+      if (active === 0) for (const wake of waiters.splice(0)) wake();
+    });
+  });
+  return {
+    drain() {
+      draining = true;
+      for (const [socket, count] of inFlight) {
+        if (count === 0) socket.end();
+      }
+    },
+    /** Resolves when no request is in flight (the server's own close callback may come earlier). */
+    settled() {
+      if (active === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
+/**
  * What the periodic sweep removes: expired logins, ltijs's expired records (its SQLite tables
  * through a second plugin object over the same connection, or its MongoDB collections, which have
  * no TTL index on FerretDB), and sessions past their limit or attempt TTL (attendance.sweep, which
@@ -109,6 +151,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  const connections = trackConnections(server);
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
 
@@ -160,15 +203,16 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
       stopping = true;
       let forced = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive sockets with no request in flight are closed now and as soon as their request ends.
-      server.closeIdleConnections();
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+      // Keep-alive sockets with no request in flight close now, the others right after their
+      // response (Node's closeIdleConnections also closes a socket whose request body has arrived
+      // but whose response is still being produced, so it is not used).
+      connections.drain();
       const timer = setTimeout(() => {
         forced = true;
         server.closeAllConnections();
       }, graceMs);
       await closed;
-      clearInterval(idleSweep);
+      await connections.settled(); // the stores stay open until every response has been sent
       clearTimeout(timer);
       await closeRest();
       return { forced };

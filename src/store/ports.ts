@@ -62,6 +62,12 @@ export interface AttendanceStore {
   listSessionsInStates(states: SessionState[], limit: number): Promise<AttendanceSession[]>;
 
   createAttempt(attempt: CallbackAttempt): Promise<void>;
+  /**
+   * Stores `attempt` unless its session already has an open (unused, unexpired at `now`) attempt of
+   * the same phase; returns the open one then, else `attempt`. Atomic, also across processes: a
+   * double click or two instances never make two attempts.
+   */
+  createAttemptUnlessOpen(attempt: CallbackAttempt, now: Date): Promise<CallbackAttempt>;
   getAttempt(id: string): Promise<CallbackAttempt | null>;
   /** Latest unused, unexpired attempt of a session and phase (to reuse on double click). */
   findOpenAttempt(sessionId: string, phase: CallbackAttempt['phase'], now: Date): Promise<CallbackAttempt | null>;

@@ -80,7 +80,9 @@ async function halfSentRequest(port: number, pathName: string, body: string): Pr
     `POST ${pathName} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nAccept: application/json\r\n\r\n${body.slice(0, half)}`,
   );
-  return { finish: () => socket.end(body.slice(half)), response };
+  // write, not end: a browser does not half-close its side, and Node's server ends a half-closed
+  // socket (allowHalfOpen false) before an asynchronous response could be written.
+  return { finish: () => socket.write(body.slice(half)), response };
 }
 
 async function refusesConnections(port: number): Promise<boolean> {
@@ -106,6 +108,9 @@ describe(`SIGTERM (npm start, ${testStore()})`, () => {
   it('stops accepting, lets the request in flight finish, closes the stores and exits 0', async () => {
     const main = await startMain(dir);
     const inFlight = await halfSentRequest(main.port, '/cb/ok/no-such-attempt.no-such-token', 'IdSesionAlumno=x&RunAlumno=12345678-5&CodSence=&CodigoCurso=CURSO');
+    // Let the tool read the headers (its event loop may still be busy finishing start-up): a request
+    // it has not read yet is not in flight, and is closed like any connection to a stopping server.
+    await new Promise((r) => setTimeout(r, 1500));
     main.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     expect(await refusesConnections(main.port)).toBe(true); // no new connections…

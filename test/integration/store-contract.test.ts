@@ -541,6 +541,27 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.attendance.findOpenAttempt('ses-1', 'start', at(3700))).toEqual(older);
     });
 
+    it('createAttemptUnlessOpen stores the attempt only when none is open, and returns the open one', async () => {
+      const first = newAttempt('ses-1', { id: 'att-first', phase: 'start', createdAt: at(0), expiresAt: at(1000) });
+      expect(await stores.attendance.createAttemptUnlessOpen(first, at(0))).toEqual(first);
+      const second = newAttempt('ses-1', { id: 'att-second', phase: 'start', createdAt: at(10), expiresAt: at(2000) });
+      expect(await stores.attendance.createAttemptUnlessOpen(second, at(10))).toEqual(first);
+      expect(await stores.attendance.getAttempt('att-second')).toBeNull();
+      // Another phase, or the open one expired at `now` (exactly at expiresAt): a new one is stored.
+      const close = newAttempt('ses-1', { id: 'att-close', phase: 'close', createdAt: at(20), expiresAt: at(2000) });
+      expect(await stores.attendance.createAttemptUnlessOpen(close, at(20))).toEqual(close);
+      const later = newAttempt('ses-1', { id: 'att-later', phase: 'start', createdAt: at(1000), expiresAt: at(3000) });
+      expect(await stores.attendance.createAttemptUnlessOpen(later, at(1000))).toEqual(later);
+    });
+
+    it('parallel createAttemptUnlessOpen for one session and phase: one attempt stored, every caller gets it', async () => {
+      const candidates = [1, 2, 3, 4].map((n) => newAttempt('ses-1', { id: `att-par-${n}`, phase: 'start', createdAt: at(n), expiresAt: at(MINUTE) }));
+      const results = await Promise.all(candidates.map((a) => stores.attendance.createAttemptUnlessOpen(a, at(5))));
+      expect(new Set(results.map((r) => r.id)).size).toBe(1);
+      const stored = await Promise.all(candidates.map((a) => stores.attendance.getAttempt(a.id)));
+      expect(stored.filter((a) => a !== null)).toHaveLength(1);
+    });
+
     it('findOpenAttempt ignores an expired attempt even when it is the only one', async () => {
       const attempt = newAttempt('ses-1', { expiresAt: at(1000) });
       await stores.attendance.createAttempt(attempt);

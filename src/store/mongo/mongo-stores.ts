@@ -540,6 +540,21 @@ export class MongoAttendanceStore implements AttendanceStore {
     });
   }
 
+  /** Under the mutex `attempts:<session>:<phase>`; a caller that finds it taken waits for the holder's attempt. */
+  async createAttemptUnlessOpen(attempt: CallbackAttempt, now: Date): Promise<CallbackAttempt> {
+    for (let round = 0; round < 50; round += 1) {
+      const outcome = await withMutex(this.mutexes, `attempts:${attempt.sessionId}:${attempt.phase}`, async () => {
+        const open = await this.findOpenAttempt(attempt.sessionId, attempt.phase, now);
+        if (open) return open;
+        await this.createAttempt(attempt);
+        return attempt;
+      });
+      if (!outcome.busy) return outcome.value;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error('createAttemptUnlessOpen: the attempt mutex stayed taken, giving up');
+  }
+
   async getAttempt(id: string): Promise<CallbackAttempt | null> {
     const doc = await this.attempts.findById(id).lean<AttemptDoc>().exec();
     return doc ? toAttempt(doc) : null;
