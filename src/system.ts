@@ -204,8 +204,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
       let forced = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets with no request in flight close now, the others right after their
-      // response (Node's closeIdleConnections also closes a socket whose request body has arrived
-      // but whose response is still being produced, so it is not used).
+      // response (counted per socket by trackConnections).
       connections.drain();
       const timer = setTimeout(() => {
         forced = true;
