@@ -108,6 +108,8 @@ interface Figures {
   requests: number;
   non2xx: number;
   errors: number;
+  /** Responses by status code, e.g. { '200': 480, '503': 20 }. */
+  statuses: Record<string, number>;
 }
 
 /** autocannon's per-request timeout: 10 s (its default); the MongoDB benchmark raises it (see mongoBench). */
@@ -124,6 +126,9 @@ async function cannon(options: autocannon.Options): Promise<Figures> {
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    statuses: Object.fromEntries(
+      Object.entries((result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}).map(([code, v]) => [code, v.count]),
+    ),
   };
 }
 
@@ -194,7 +199,8 @@ async function startTool(env: Record<string, string>): Promise<{ tool: Child; re
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const line = (name: string, f: Figures, bare: Figures | null) =>
   `${name.padEnd(34)} ${fmt(f.reqPerSec).padStart(7)} req/s  p50 ${fmt(f.p50).padStart(3)} ms  p99 ${fmt(f.p99).padStart(4)} ms` +
-  `${bare ? `  ${fmt((100 * f.reqPerSec) / bare.reqPerSec, 1).padStart(5)} % of bare` : ''}  (${f.requests} requests, ${f.non2xx} non-2xx, ${f.errors} errors)`;
+  `${bare ? `  ${fmt((100 * f.reqPerSec) / bare.reqPerSec, 1).padStart(5)} % of bare` : ''}  (${f.requests} requests, ${f.non2xx} non-2xx, ${f.errors} errors` +
+  `${f.non2xx ? `; by status ${JSON.stringify(f.statuses)}` : ''})`;
 
 const verdicts: string[] = [];
 function check(ok: boolean, what: string): void {
