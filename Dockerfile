@@ -6,6 +6,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bench ./bench
+# The benchmarks' FerretDB helper (compiled with them; not used by the tool at run time).
+COPY test/support/ferretdb.ts ./test/support/ferretdb.ts
 COPY types ./types
 COPY views ./views
 COPY public ./public

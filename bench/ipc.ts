@@ -41,6 +41,10 @@ export type ChildMessage =
       logins: Array<{ userId: string; loginUrl: string; fields: Record<string, string> }>;
       /** Simulator child: its registration, for the tool's child to register. */
       platform?: RegisteredPlatform;
+      /** Hot-path child: one prepared SENCE start callback per attempt (path under the tool, form body). */
+      attempts?: Array<{ path: string; body: string }>;
+      /** Hot-path child: which store it runs on. */
+      store?: 'sqlite' | 'mongo';
       memory: MemorySample;
     }
   | { type: 'memory'; memory: MemorySample; stats?: Record<string, number> }

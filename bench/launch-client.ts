@@ -34,6 +34,12 @@ export class BenchBrowser {
     return this.request('GET', url, undefined);
   }
 
+  /** The Cookie header this browser would send to `url` ('' when none). */
+  cookieHeader(url: string): string {
+    const cookies = this.jar.get(new URL(url).host);
+    return cookies ? [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') : '';
+  }
+
   post(url: string, form: Record<string, string>): Promise<ClientResponse> {
     return this.request('POST', url, new URLSearchParams(form).toString());
   }

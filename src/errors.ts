@@ -57,6 +57,8 @@ export type ErrorCode =
   | 'origin-refused'
   | 'registration-invite-required'
   | 'otec-forbidden'
+  // the store (MongoDB or SQLite) is unreachable or read-only: 503, shown to the user
+  | 'store-unavailable'
   // generic
   | 'bad-request'
   | 'not-found'
@@ -92,7 +94,8 @@ export class AppError extends Error {
     this.staffHint = options.staffHint;
     this.details = options.details;
     this.relaunchUrl = options.relaunchUrl;
-    this.expose = status < 500;
+    // A store outage is the one 5xx whose message is shown: it tells the user to retry later.
+    this.expose = status < 500 || code === 'store-unavailable';
   }
 }
 

@@ -1,7 +1,17 @@
 /** Entry point of `npm start`: load config, start the system, print where to go, shut down cleanly. */
 import { loadConfig } from './config';
-import { isAppError } from './errors';
+import { AppError, isAppError } from './errors';
 import { startSystem } from './system';
+
+/** SHUTDOWN_TIMEOUT_SECONDS (default 10): how long SIGTERM waits for requests in flight. */
+function shutdownGraceMs(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return 10_000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600) {
+    throw new AppError('config-invalid', 500, 'SHUTDOWN_TIMEOUT_SECONDS: must be a number of seconds between 0 and 600.');
+  }
+  return seconds * 1000;
+}
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -27,14 +37,18 @@ async function main(): Promise<void> {
     console.log(`  Valores para administradores de LMS: ${config.publicUrl}/setup`);
     console.log('');
   }
+  const graceMs = shutdownGraceMs(process.env.SHUTDOWN_TIMEOUT_SECONDS);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: cerrando…`);
+    console.log(`${signal}: no se aceptan conexiones nuevas; terminando las solicitudes en curso (máximo ${graceMs / 1000} s)…`);
     system
-      .close()
-      .then(() => process.exit(0))
+      .shutdown(graceMs)
+      .then(({ forced }) => {
+        console.log(forced ? 'Cerrado (se cortaron solicitudes que superaron el plazo).' : 'Cerrado.');
+        process.exit(0);
+      })
       .catch((err: unknown) => {
         console.error(err);
         process.exit(1);

@@ -3,12 +3,17 @@
  * simulator and the SENCE emulator beside it. main.ts and the integration tests both start the
  * whole system through here, so tests run the same wiring as production.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Config } from './config';
 import type { Stores } from './store/ports';
-import { openStores } from './store/open-stores';
+import { openStores, type OpenedStores } from './store/open-stores';
+import { sweepLtijsExpired } from './store/mongo/ltijs-expiry';
+import { disconnectLtijsMongo } from './store/mongo/ltijs-connection';
+import { SqliteLtijsPlugin } from './lti/sqlite-ltijs-plugin';
+import { startSweeper, type Sweeper, type SweepTask } from './sweeps';
 import { setupLti, type LtiRuntime } from './lti/lti-runtime';
 import type { KeySetCache } from './lti/keyset-cache';
 import { AttendanceService } from './application/attendance-service';
@@ -53,7 +58,83 @@ export interface RunningSystem {
   sence: SenceEmulator | null;
   /** The daily alert digest (null when SMTP_URL is unset); it runs every 15 minutes on its own. */
   alertDigest: AlertDigestJob | null;
+  sweeper: Sweeper;
+  /** True once shutdown() started (GET /readyz answers 503 from then on). */
+  readonly stopping: boolean;
+  /** Closes everything at once (tests): open connections are cut. */
   close(): Promise<void>;
+  /**
+   * SIGTERM: stops accepting connections, lets requests in flight finish for up to `graceMs`
+   * (then cuts what is left), stops the sweeps, closes ltijs and the stores.
+   */
+  shutdown(graceMs: number): Promise<{ forced: boolean }>;
+}
+
+/**
+ * Which sockets have a request in flight, so a shutdown closes idle keep-alive sockets at once and
+ * busy ones as soon as their response is sent, never one in the middle of a request.
+ */
+function trackConnections(server: Server): { drain(): void; settled(): Promise<void> } {
+  const inFlight = new Map<Socket, number>();
+  let draining = false;
+  let active = 0;
+  const waiters: Array<() => void> = [];
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    active += 1;
+    if (draining) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      active -= 1;
+      if (draining && left === 0) socket.end();
+      if (active === 0) for (const wake of waiters.splice(0)) wake();
+    });
+  });
+  return {
+    drain() {
+      draining = true;
+      for (const [socket, count] of inFlight) {
+        if (count === 0) socket.end();
+      }
+    },
+    /** Resolves when no request is in flight (the server's own close callback may come earlier). */
+    settled() {
+      if (active === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
+/**
+ * What the periodic sweep removes: expired logins, ltijs's expired records (its SQLite tables
+ * through a second plugin object over the same connection, or its MongoDB collections, which have
+ * no TTL index on FerretDB), and sessions past their limit or attempt TTL (attendance.sweep, which
+ * already takes the oldest active sessions a bounded number at a time).
+ */
+function sweepTasks(opened: OpenedStores, attendance: AttendanceService): Record<string, SweepTask> {
+  const tasks: Record<string, SweepTask> = {
+    logins: (at, batch) => opened.stores.logins.deleteExpired(at, batch),
+  };
+  if (opened.sqlite) {
+    const plugin = new SqliteLtijsPlugin(opened.sqlite);
+    tasks.ltijs = async (_at, batch) => plugin.sweep(batch);
+  }
+  if (opened.mongo) {
+    const conn = opened.mongo;
+    // ltijs's lifetimes are real time (as its TTL indexes would apply them), not the attendance clock.
+    tasks.ltijs = (_at, batch) => sweepLtijsExpired(conn, new Date(), batch);
+  }
+  tasks.attendance = async () => {
+    await attendance.sweep();
+    return 0; // one pass per sweep
+  };
+  return tasks;
 }
 
 /** How often the alert digest job looks for courses due (it sends at most once per course and day). */
@@ -116,7 +197,11 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const demoLinks = config.demo
     ? { lmsUrl: config.lmsSimulatorPublicUrl ?? `http://127.0.0.1:${config.lmsSimulatorPort}`, senceUrl: `http://localhost:${config.senceEmulatorPort}` }
     : null;
-  const app = buildApp({ config, stores, lti, attendance, logger, demo: demoLinks, now, rosterTimeoutMs: options.rosterTimeoutMs, rateLimits: options.rateLimits });
+  let stopping = false;
+  const app = buildApp({
+    config, stores, lti, attendance, logger, demo: demoLinks, now,
+    rosterTimeoutMs: options.rosterTimeoutMs, rateLimits: options.rateLimits, storeKind: opened.kind, isStopping: () => stopping,
+  });
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -128,6 +213,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     await stores.close().catch(() => undefined);
     throw portInUse(err, config.port, 'PORT');
   }
+  const connections = trackConnections(server);
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
 
@@ -158,18 +244,24 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     : null;
   digestTimer?.unref();
 
-  const sweepTimer = setInterval(() => {
-    lti.sweep();
-    stores.logins.deleteExpired(now()).catch(() => undefined);
-    attendance.sweep().catch((err: unknown) => logger.log('error', 'sweep failed', { error: (err as Error).message }));
-  }, 60_000);
-  sweepTimer.unref();
+  const sweeper = startSweeper({ tasks: sweepTasks(opened, attendance), now, logger });
+
+  const closeRest = async (): Promise<void> => {
+    if (digestTimer) clearInterval(digestTimer);
+    await sweeper.stop();
+    await lms?.close();
+    await sence?.close();
+    await lti.close();
+    if (opened.kind === 'mongo') await disconnectLtijsMongo();
+    await stores.close();
+  };
 
   return {
     url,
     config,
     stores,
     storeKind: opened.kind,
+    sweeper,
     lti,
     attendance,
     app,
@@ -177,15 +269,31 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     lms,
     sence,
     alertDigest,
+    get stopping() {
+      return stopping;
+    },
     async close() {
-      clearInterval(sweepTimer);
-      if (digestTimer) clearInterval(digestTimer);
+      stopping = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await lms?.close();
-      await sence?.close();
-      await lti.close();
-      await stores.close();
+      await closeRest();
+    },
+    async shutdown(graceMs) {
+      stopping = true;
+      let forced = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets with no request in flight close now, the others right after their
+      // response (counted per socket by trackConnections).
+      connections.drain();
+      const timer = setTimeout(() => {
+        forced = true;
+        server.closeAllConnections();
+      }, graceMs);
+      await closed;
+      await connections.settled(); // the stores stay open until every response has been sent
+      clearTimeout(timer);
+      await closeRest();
+      return { forced };
     },
   };
 }

@@ -411,7 +411,9 @@ export class AttendanceService {
       expiresAt: new Date(now.getTime() + this.config.attemptTtlMinutes * 60_000),
       usedAt: null,
     };
-    await this.stores.attendance.createAttempt(attempt);
+    // Atomic on both stores: a concurrent double click (or another instance) may have made one first.
+    const stored = await this.stores.attendance.createAttemptUnlessOpen(attempt, now);
+    if (stored.id !== attempt.id) return stored;
     await this.audit({
       event: 'attempt-created',
       accepted: true,

@@ -20,6 +20,7 @@ import { SqliteRosterStore } from './sqlite/sqlite-roster-store';
 import { SqliteEnrollmentStore } from './sqlite/sqlite-enrollment-store';
 import { SqliteDigestStore } from './sqlite/sqlite-digest-store';
 import { MongoDigestStore, digestModel } from './mongo/mongo-digest-store';
+import { ensureLtijsExpiryIndexes } from './mongo/ltijs-expiry';
 import type { Stores } from './ports';
 import { openSqliteDatabase, type Database } from './sqlite/open-sqlite';
 import { SqliteAttendanceStore } from './sqlite/sqlite-attendance-store';
@@ -35,10 +36,15 @@ export interface OpenedStores {
   kind: 'sqlite' | 'mongo';
   /** The SQLite database (shared with ltijs) when kind is 'sqlite'; null for MongoDB. */
   sqlite: Database | null;
+  /** Our mongoose connection when kind is 'mongo' (the sweep of ltijs's collections uses it). */
+  mongo: Connection | null;
 }
 
 /** How long start-up waits for a MongoDB server before failing. */
 export const MONGO_SERVER_SELECTION_TIMEOUT_MS = 5000;
+
+/** How long GET /readyz waits for MongoDB's answer. */
+export const MONGO_READY_TIMEOUT_MS = 2000;
 
 /** Stores over an open, migrated SQLite database. close() closes the database. */
 export function sqliteStores(db: Database): Stores {
@@ -53,6 +59,20 @@ export function sqliteStores(db: Database): Stores {
     enrollments: new SqliteEnrollmentStore(db),
     digests: new SqliteDigestStore(db),
     invites: new SqliteInviteStore(db),
+    async checkReady() {
+      if (!db.open) throw new Error('the SQLite database is closed');
+      if (db.readonly || db.pragma('query_only', { simple: true })) throw new Error('the SQLite database is read-only');
+      // A real committed write (one row, overwritten each time): only writing shows that the file
+      // and its WAL accept writes (an unwritable file fails with SQLITE_IOERR_WRITE / READONLY).
+      // The probe table is not a migration: created on first use, one row, nothing depends on it.
+      try {
+        db.exec('CREATE TABLE IF NOT EXISTS app_ready_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)');
+        db.prepare('INSERT INTO app_ready_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(Date.now());
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        throw new Error(`the SQLite file does not accept writes (${typeof code === 'string' ? code : 'error'})`);
+      }
+    },
     async close() {
       if (db.open) db.close();
     },
@@ -72,6 +92,12 @@ export function mongoStores(conn: Connection): Stores {
     enrollments: new MongoEnrollmentStore(conn),
     digests: new MongoDigestStore(conn),
     invites: new MongoInviteStore(conn),
+    async checkReady() {
+      const db = conn.db;
+      if (conn.readyState !== 1 || !db) throw new Error('not connected to MongoDB');
+      const hello = await db.admin().command({ hello: 1 }, { timeoutMS: MONGO_READY_TIMEOUT_MS });
+      if (hello.isWritablePrimary === false) throw new Error('the MongoDB server does not accept writes (not a writable primary)');
+    },
     async close() {
       await conn.close();
     },
@@ -80,8 +106,8 @@ export function mongoStores(conn: Connection): Stores {
 
 /**
  * Connects to MongoDB on a connection of our own (never mongoose's default one, which ltijs uses:
- * see src/store/mongo/schemas.ts) and builds the indexes the ports' atomicity relies on (unique
- * activeKey, TTL on login states) before anything is written.
+ * see src/store/mongo/schemas.ts) and builds the indexes the ports' atomicity relies on (unique keys;
+ * no TTL, sparse or partial index: see schemas.ts) before anything is written.
  */
 export async function openMongoStores(
   uri: string,
@@ -112,6 +138,7 @@ export async function openMongoStores(
     enrollmentModel(conn);
     digestModel(conn);
     await conn.syncIndexes();
+    await ensureLtijsExpiryIndexes(conn);
   } catch (error) {
     await conn.close().catch(() => undefined);
     throw new AppError(
@@ -127,9 +154,9 @@ export async function openMongoStores(
 
 export async function openStores(options: { mongodbUri: string | null; sqliteFile: string }): Promise<OpenedStores> {
   if (options.mongodbUri) {
-    const { stores } = await openMongoStores(options.mongodbUri);
-    return { stores, kind: 'mongo', sqlite: null };
+    const { stores, connection } = await openMongoStores(options.mongodbUri);
+    return { stores, kind: 'mongo', sqlite: null, mongo: connection };
   }
   const db = openSqliteDatabase(options.sqliteFile);
-  return { stores: sqliteStores(db), kind: 'sqlite', sqlite: db };
+  return { stores: sqliteStores(db), kind: 'sqlite', sqlite: db, mongo: null };
 }

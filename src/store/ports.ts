@@ -69,6 +69,12 @@ export interface AttendanceStore {
   listSessionsInStates(states: SessionState[], limit: number): Promise<AttendanceSession[]>;
 
   createAttempt(attempt: CallbackAttempt): Promise<void>;
+  /**
+   * Stores `attempt` unless its session already has an open (unused, unexpired at `now`) attempt of
+   * the same phase; returns the open one then, else `attempt`. Atomic, also across processes: a
+   * double click or two instances never make two attempts.
+   */
+  createAttemptUnlessOpen(attempt: CallbackAttempt, now: Date): Promise<CallbackAttempt>;
   getAttempt(id: string): Promise<CallbackAttempt | null>;
   /** Latest unused, unexpired attempt of a session and phase (to reuse on double click). */
   findOpenAttempt(sessionId: string, phase: CallbackAttempt['phase'], now: Date): Promise<CallbackAttempt | null>;
@@ -131,8 +137,11 @@ export interface LoginStateStore {
   save(entry: IssuedLoginState & { state: string; expiresAt: Date }): Promise<void>;
   /** Returns and deletes the entry (atomic); null when unknown, used or expired. */
   consume(state: string, now: Date): Promise<IssuedLoginState | null>;
-  /** Removes entries that expired (logins never completed); returns how many. */
-  deleteExpired(now: Date): Promise<number>;
+  /**
+   * Removes entries that expired (logins never completed), at most `limit` of them when given
+   * (the sweep works in small batches); returns how many.
+   */
+  deleteExpired(now: Date, limit?: number): Promise<number>;
 }
 
 /** The last roster fetched from the LMS (NRPS) per course: the report's cache, kept across restarts. */
@@ -183,5 +192,10 @@ export interface Stores {
   enrollments: EnrollmentStore;
   digests: DigestStore;
   invites: RegistrationInviteStore;
+  /**
+   * Resolves when the store answers and accepts writes; rejects (with the reason, no secret)
+   * otherwise. GET /readyz asks it.
+   */
+  checkReady(): Promise<void>;
   close(): Promise<void>;
 }

@@ -26,6 +26,9 @@ import { nrpsRosterSource } from '../lti/nrps-roster-source';
 import { ltiRequestShape, requestHygiene } from './request-shape';
 import { noStore, originCheck } from './origin-check';
 import { DEFAULT_RATE_LIMITS, rateLimits, type RateLimits } from './rate-limit';
+import { opsRoutes } from './routes/ops-routes';
+import { requestContext } from './logger';
+import { ltijsMongoState } from '../store/mongo/ltijs-connection';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -39,6 +42,10 @@ export interface AppDeps {
   rosterTimeoutMs?: number;
   /** Overrides of the per-minute rate limits (tests). */
   rateLimits?: Partial<RateLimits>;
+  /** Which store is in use (GET /readyz reports it; on MongoDB it also checks ltijs's connection). */
+  storeKind?: 'sqlite' | 'mongo';
+  /** True once SIGTERM started the shutdown (GET /readyz then answers 503). */
+  isStopping?: () => boolean;
 }
 
 /** How long the coordinator's report waits for the LMS's roster before showing the tool's own records. */
@@ -68,9 +75,15 @@ export function buildApp(deps: AppDeps): Express {
   app.use(requestHygiene());
   app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
 
-  app.get('/health', (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.use(requestContext(logger));
+  app.use(
+    opsRoutes({
+      stores,
+      storeKind: deps.storeKind ?? 'sqlite',
+      ltijsConnection: () => (deps.storeKind === 'mongo' ? ltijsMongoState() : null),
+      isStopping: deps.isStopping,
+    }),
+  );
   app.get('/', (_req, res) => {
     res.render('home', { demo: deps.demo ?? null });
   });

@@ -8,6 +8,7 @@ import ejs from 'ejs';
 import type { NextFunction, Request, Response } from 'express';
 import { viewsDir } from '../paths';
 import { AppError, toAppError } from '../errors';
+import { storeUnavailableError } from '../store/store-unavailable';
 import type { Logger } from './logger';
 import { clientErrorOf } from './client-errors';
 
@@ -18,7 +19,7 @@ export function wantsJson(req: Request): boolean {
 }
 
 export function renderError(logger: Logger, req: Request, res: Response, error: unknown): void {
-  const err = clientErrorOf(error) ?? toAppError(error);
+  const err = clientErrorOf(error) ?? storeUnavailableError(error) ?? toAppError(error);
   logger.log(err.status >= 500 ? 'error' : 'warn', 'request failed', {
     code: err.code,
     status: err.status,
@@ -34,6 +35,7 @@ export function renderError(logger: Logger, req: Request, res: Response, error: 
   }
   const message = err.expose ? err.message : 'Ocurrió un error inesperado. Intenta nuevamente en unos minutos.';
   res.status(err.status);
+  if (err.code === 'store-unavailable') res.set('Retry-After', '30');
   if (wantsJson(req)) {
     res.json({ error: { code: err.code, message, ...(err.expose && err.staffHint ? { staffHint: err.staffHint } : {}) } });
     return;

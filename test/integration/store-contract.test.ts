@@ -1,6 +1,7 @@
 /**
  * One contract for every storage adapter (src/store/ports.ts): the same cases run against SQLite
- * (always, on a real temporary file) and against MongoDB (whenever MONGODB_URI is set).
+ * (on a real temporary file) and, in npm test's second pass (TEST_STORE=mongo), against the MongoDB
+ * named by MONGODB_URI (FerretDB in CI), each case in a database of its own.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -79,16 +80,15 @@ function mongoAdapter(uri: string): Adapter {
   };
 }
 
-// MongoDB runs only when a server is given: none can be installed on the machines this project is
-// built on (Debian ships none and mongodb-memory-server cannot download its binary). The MongoDB
-// cases are therefore not registered at all without MONGODB_URI, and the run says so once.
-const adapters: Adapter[] = [sqliteAdapter];
-if (mongoUri) {
+// The store under test comes from TEST_STORE, like every suite with a MongoDB variant: npm test runs
+// SQLite in its first pass and MongoDB (FerretDB, started for it) in its second (scripts/test.sh).
+const adapters: Adapter[] = [];
+if (process.env.TEST_STORE === 'mongo') {
+  if (!mongoUri) throw new Error('TEST_STORE=mongo needs MONGODB_URI');
   adapters.push(mongoAdapter(mongoUri));
 } else {
-  console.warn(
-    'store contract: MongoDB skipped — MONGODB_URI is not set (no MongoDB server can be installed on this machine); SQLite ran.',
-  );
+  adapters.push(sqliteAdapter);
+  console.warn('store contract: SQLite ran; the MongoDB variant runs with TEST_STORE=mongo (npm test\'s second pass).');
 }
 
 // ---------------------------------------------------------------------------------------------- fixtures
@@ -589,6 +589,27 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.attendance.findOpenAttempt('ses-1', 'start', at(3700))).toEqual(older);
     });
 
+    it('createAttemptUnlessOpen stores the attempt only when none is open, and returns the open one', async () => {
+      const first = newAttempt('ses-1', { id: 'att-first', phase: 'start', createdAt: at(0), expiresAt: at(1000) });
+      expect(await stores.attendance.createAttemptUnlessOpen(first, at(0))).toEqual(first);
+      const second = newAttempt('ses-1', { id: 'att-second', phase: 'start', createdAt: at(10), expiresAt: at(2000) });
+      expect(await stores.attendance.createAttemptUnlessOpen(second, at(10))).toEqual(first);
+      expect(await stores.attendance.getAttempt('att-second')).toBeNull();
+      // Another phase, or the open one expired at `now` (exactly at expiresAt): a new one is stored.
+      const close = newAttempt('ses-1', { id: 'att-close', phase: 'close', createdAt: at(20), expiresAt: at(2000) });
+      expect(await stores.attendance.createAttemptUnlessOpen(close, at(20))).toEqual(close);
+      const later = newAttempt('ses-1', { id: 'att-later', phase: 'start', createdAt: at(1000), expiresAt: at(3000) });
+      expect(await stores.attendance.createAttemptUnlessOpen(later, at(1000))).toEqual(later);
+    });
+
+    it('parallel createAttemptUnlessOpen for one session and phase: one attempt stored, every caller gets it', async () => {
+      const candidates = [1, 2, 3, 4].map((n) => newAttempt('ses-1', { id: `att-par-${n}`, phase: 'start', createdAt: at(n), expiresAt: at(MINUTE) }));
+      const results = await Promise.all(candidates.map((a) => stores.attendance.createAttemptUnlessOpen(a, at(5))));
+      expect(new Set(results.map((r) => r.id)).size).toBe(1);
+      const stored = await Promise.all(candidates.map((a) => stores.attendance.getAttempt(a.id)));
+      expect(stored.filter((a) => a !== null)).toHaveLength(1);
+    });
+
     it('findOpenAttempt ignores an expired attempt even when it is the only one', async () => {
       const attempt = newAttempt('ses-1', { expiresAt: at(1000) });
       await stores.attendance.createAttempt(attempt);
@@ -685,6 +706,16 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     });
   });
 
+  describe('readiness', () => {
+    it('checkReady resolves on an open store and rejects once it is closed', async () => {
+      await expect(stores.checkReady()).resolves.toBeUndefined();
+      const extra = await adapter.open();
+      await extra.stores.checkReady();
+      await extra.destroy();
+      await expectRejection(extra.stores.checkReady());
+    });
+  });
+
   describe('LoginStateStore', () => {
     const entry = { state: 'state-1', nonce: 'nonce-1', issuer: 'https://moodle.example.cl', clientId: 'client-1', storageTarget: null, relaunchQuery: null, expiresAt: at(10 * MINUTE) };
     const issued = { nonce: 'nonce-1', issuer: entry.issuer, clientId: 'client-1', storageTarget: null, relaunchQuery: null };
@@ -693,6 +724,22 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       await stores.logins.save(entry);
       expect(await stores.logins.consume('state-1', at(0))).toEqual(issued);
       expect(await stores.logins.consume('state-1', at(0))).toBeNull();
+    });
+
+    it('deleteExpired removes expired logins only (expiresAt inclusive), at most `limit` per call', async () => {
+      for (const n of [1, 2, 3]) await stores.logins.save({ ...entry, state: `old-${n}`, expiresAt: at(n) });
+      await stores.logins.save({ ...entry, state: 'fresh', expiresAt: at(MINUTE) });
+      expect(await stores.logins.deleteExpired(at(3), 2)).toBe(2);
+      expect(await stores.logins.deleteExpired(at(3), 2)).toBe(1);
+      expect(await stores.logins.deleteExpired(at(3), 2)).toBe(0);
+      expect(await stores.logins.consume('fresh', at(0))).not.toBeNull();
+      for (const n of [1, 2, 3]) expect(await stores.logins.consume(`old-${n}`, at(0))).toBeNull();
+    });
+
+    it('deleteExpired without a limit removes every expired login', async () => {
+      for (const n of [1, 2, 3]) await stores.logins.save({ ...entry, state: `old-${n}`, expiresAt: at(n) });
+      expect(await stores.logins.deleteExpired(at(2))).toBe(2);
+      expect(await stores.logins.deleteExpired(at(3))).toBe(1);
     });
 
     it('parallel consumes of the same state: exactly one gets it', async () => {

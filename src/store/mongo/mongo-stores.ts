@@ -26,6 +26,7 @@ import type {
 } from '../../domain/types';
 import type { AttendanceStore, AuditFilter, AuditLog, CourseStore, IssuedLoginState, LearnerStore, LoginStateStore, OtecStore, RegistrationInviteStore } from '../ports';
 import {
+  activeLockModel,
   answerModel,
   attemptModel,
   auditModel,
@@ -33,8 +34,10 @@ import {
   inviteModel,
   learnerModel,
   loginStateModel,
+  mutexModel,
   otecModel,
   sessionModel,
+  type ActiveLockDoc,
   type AnswerDoc,
   type AttemptDoc,
   type AuditDoc,
@@ -44,6 +47,7 @@ import {
   type LearnerDoc,
   type LearnerKeyDoc,
   type LoginStateDoc,
+  type MutexDoc,
   type OtecDoc,
   type SessionDoc,
 } from './schemas';
@@ -70,6 +74,41 @@ async function retryOnDuplicate<T>(operation: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     return operation();
+  }
+}
+
+/** A mutex older than this was left by a crashed process: it may be taken over. */
+const MUTEX_STALE_MS = 10_000;
+
+/**
+ * Runs `critical` while holding the mutex named `name` (see MutexDoc in schemas.ts). Returns
+ * `busy` without running it when another caller holds it: for a compare-and-set that means the
+ * other caller is making the same change, so this one would lose anyway.
+ */
+async function withMutex<T>(
+  model: Model<MutexDoc>,
+  name: string,
+  critical: () => Promise<T>,
+): Promise<{ busy: true } | { busy: false; value: T }> {
+  const at = new Date();
+  try {
+    await model.create({ _id: name, at });
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const held = await model.findById(name).lean<MutexDoc>().exec();
+    if (!held || Date.now() - held.at.getTime() < MUTEX_STALE_MS) return { busy: true };
+    await model.deleteOne({ _id: name, at: held.at }).exec(); // left by a crash: take it over once
+    try {
+      await model.create({ _id: name, at });
+    } catch (retryError) {
+      if (isDuplicateKey(retryError)) return { busy: true };
+      throw retryError;
+    }
+  }
+  try {
+    return { busy: false, value: await critical() };
+  } finally {
+    await model.deleteOne({ _id: name, at }).exec();
   }
 }
 
@@ -244,13 +283,13 @@ export class MongoOtecStore implements OtecStore {
 }
 
 // ================================================================ attendance
-/** Text key of "this learner in this course", stored in `activeKey` while a session is active. */
+/** Text key of "this learner in this course": the `_id` of its lock document while a session is active. */
 function activeKeyOf(learner: LearnerKey, course: CourseKey): string {
   return JSON.stringify([learner.issuer, learner.clientId, learner.sub, course.issuer, course.clientId, course.contextId]);
 }
 
-/** The fields updateSession may change: all but identity (_id, learner, course, createdAt), version and activeKey. */
-type MutableSessionFields = Omit<SessionDoc, '_id' | 'learner' | 'course' | 'createdAt' | 'version' | 'activeKey'>;
+/** The fields updateSession may change: all but identity (_id, learner, course, createdAt) and version. */
+type MutableSessionFields = Omit<SessionDoc, '_id' | 'learner' | 'course' | 'createdAt' | 'version'>;
 
 function mutableSessionFields(s: AttendanceSession): MutableSessionFields {
   return {
@@ -273,9 +312,9 @@ function mutableSessionFields(s: AttendanceSession): MutableSessionFields {
   };
 }
 
-/** The whole document of a new session; activeKey only while in an active state. */
+/** The whole document of a new session. */
 function sessionDoc(s: AttendanceSession): SessionDoc {
-  const doc: SessionDoc = {
+  return {
     _id: s.id,
     learner: { issuer: s.learner.issuer, clientId: s.learner.clientId, sub: s.learner.sub },
     course: { issuer: s.course.issuer, clientId: s.course.clientId, contextId: s.course.contextId },
@@ -283,8 +322,6 @@ function sessionDoc(s: AttendanceSession): SessionDoc {
     ...mutableSessionFields(s),
     version: s.version,
   };
-  if (ACTIVE_STATES.includes(s.state)) doc.activeKey = activeKeyOf(s.learner, s.course);
-  return doc;
 }
 
 function toSession(doc: SessionDoc): AttendanceSession {
@@ -352,33 +389,94 @@ function learnerCourseFilter(learner: LearnerKey, course: CourseKey): Record<str
   };
 }
 
+/**
+ * How long a lock may point to a session that does not exist before it counts as left over by a
+ * crash between the lock's insert and the session's (a concurrent creator inserts both within
+ * milliseconds).
+ */
+const ORPHAN_LOCK_MS = 10_000;
+
 export class MongoAttendanceStore implements AttendanceStore {
   private readonly sessions: Model<SessionDoc>;
   private readonly attempts: Model<AttemptDoc>;
   private readonly answers: Model<AnswerDoc>;
+  private readonly locks: Model<ActiveLockDoc>;
+  private readonly mutexes: Model<MutexDoc>;
 
   constructor(conn: Connection) {
     this.sessions = sessionModel(conn);
     this.attempts = attemptModel(conn);
     this.answers = answerModel(conn);
+    this.locks = activeLockModel(conn);
+    this.mutexes = mutexModel(conn);
   }
 
+  /**
+   * Makes sure the learner+course lock names `sessionId`, taking it when free or left over by a
+   * session that is no longer active; throws when another active session holds it.
+   */
+  private async holdLock(key: string, sessionId: string): Promise<void> {
+    for (let round = 0; round < 5; round += 1) {
+      const lock = await this.locks.findById(key).lean<ActiveLockDoc>().exec();
+      if (lock?.sessionId === sessionId) return;
+      if (lock) {
+        const holder = await this.sessions.findById(lock.sessionId).lean<SessionDoc>().exec();
+        if (holder && ACTIVE_STATES.includes(holder.state as SessionState)) {
+          throw new Error(`another session (${lock.sessionId}) is active for this learner and course`);
+        }
+        if (!holder && Date.now() - lock.createdAt.getTime() < ORPHAN_LOCK_MS) {
+          throw new Error(`another session (${lock.sessionId}) is being created for this learner and course`);
+        }
+        await this.locks.deleteOne({ _id: key, sessionId: lock.sessionId }).exec();
+      }
+      try {
+        await this.locks.create({ _id: key, sessionId, createdAt: new Date() });
+        return;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    }
+    throw new Error('the active-session lock kept changing, giving up');
+  }
+
+  /**
+   * "One active session per learner and course" without transactions nor partial indexes: first the
+   * lock document (unique `_id`) is inserted, then the session. A lock whose session is no longer
+   * active (a crash between ending a session and removing its lock) or never appeared (a crash
+   * between the two inserts) is removed, conditionally on still naming that session, and creation
+   * is tried again (bounded).
+   */
   async createSessionIfNoneActive(
     session: AttendanceSession,
   ): Promise<{ created: true; session: AttendanceSession } | { created: false; existing: AttendanceSession }> {
-    const activeKey = activeKeyOf(session.learner, session.course);
+    const key = activeKeyOf(session.learner, session.course);
     const doc = sessionDoc(session);
-    // The unique index on activeKey decides. If the active session we collided with ends before we
-    // read it, try again (bounded).
-    for (let round = 0; round < 3; round += 1) {
+    for (let round = 0; round < 5; round += 1) {
+      let locked = false;
       try {
-        await this.sessions.create(doc);
-        return { created: true, session: toSession(doc) };
+        await this.locks.create({ _id: key, sessionId: session.id, createdAt: new Date() });
+        locked = true;
       } catch (error) {
-        if (!isDuplicateKey(error, 'activeKey')) throw error;
+        if (!isDuplicateKey(error)) throw error;
       }
-      const existing = await this.sessions.findOne({ activeKey }).lean<SessionDoc>().exec();
-      if (existing) return { created: false, existing: toSession(existing) };
+      if (locked) {
+        try {
+          await this.sessions.create(doc);
+        } catch (error) {
+          await this.locks.deleteOne({ _id: key, sessionId: session.id }).exec();
+          throw error; // e.g. a session with that id exists already
+        }
+        return { created: true, session: toSession(doc) };
+      }
+      const lock = await this.locks.findById(key).lean<ActiveLockDoc>().exec();
+      if (!lock) continue; // released meanwhile: try again
+      const holder = await this.sessions.findById(lock.sessionId).lean<SessionDoc>().exec();
+      if (holder && ACTIVE_STATES.includes(holder.state as SessionState)) return { created: false, existing: toSession(holder) };
+      if (!holder && Date.now() - lock.createdAt.getTime() < ORPHAN_LOCK_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 20)); // its creator is inserting the session
+        continue;
+      }
+      await this.locks.deleteOne({ _id: key, sessionId: lock.sessionId }).exec();
     }
     throw new Error('createSessionIfNoneActive: the active session kept changing, giving up');
   }
@@ -389,8 +487,10 @@ export class MongoAttendanceStore implements AttendanceStore {
   }
 
   async findActiveSession(learner: LearnerKey, course: CourseKey): Promise<AttendanceSession | null> {
-    const doc = await this.sessions.findOne({ activeKey: activeKeyOf(learner, course) }).lean<SessionDoc>().exec();
-    return doc ? toSession(doc) : null;
+    const lock = await this.locks.findById(activeKeyOf(learner, course)).lean<ActiveLockDoc>().exec();
+    if (!lock) return null;
+    const doc = await this.sessions.findById(lock.sessionId).lean<SessionDoc>().exec();
+    return doc && ACTIVE_STATES.includes(doc.state as SessionState) ? toSession(doc) : null;
   }
 
   async listSessions(learner: LearnerKey, course: CourseKey): Promise<AttendanceSession[]> {
@@ -411,19 +511,28 @@ export class MongoAttendanceStore implements AttendanceStore {
     return docs.map(toSession);
   }
 
-  /** Identity (id, learner, course, createdAt) never changes; everything else is written from `next`. */
+  /**
+   * Identity (id, learner, course, createdAt) never changes; everything else is written from `next`.
+   * When the session leaves the active states its lock is removed (after the session is written, so
+   * a crash in between leaves a lock on an ended session, which createSessionIfNoneActive clears).
+   * No transition leads from an ended state back to an active one (attendance-rules.ts).
+   */
   async updateSession(next: AttendanceSession, expectedVersion: number): Promise<AttendanceSession | null> {
-    const set = { ...mutableSessionFields(next), version: expectedVersion + 1 };
+    const key = activeKeyOf(next.learner, next.course);
     const active = ACTIVE_STATES.includes(next.state);
-    // activeKey must be absent (not null) when inactive: the sparse index skips only missing fields.
-    const update = active
-      ? { $set: { ...set, activeKey: activeKeyOf(next.learner, next.course) } }
-      : { $set: set, $unset: { activeKey: 1 as const } };
-    const doc = await this.sessions
-      .findOneAndUpdate({ _id: next.id, version: expectedVersion }, update, { returnDocument: 'after' })
-      .lean<SessionDoc>()
-      .exec();
-    return doc ? toSession(doc) : null;
+    const set = { ...mutableSessionFields(next), version: expectedVersion + 1 };
+    const outcome = await withMutex(this.mutexes, `session:${next.id}:${expectedVersion}`, async () => {
+      const current = await this.sessions.findOne({ _id: next.id, version: expectedVersion }).select({ _id: 1 }).lean().exec();
+      if (!current) return null;
+      if (active) await this.holdLock(key, next.id); // throws when another session is active
+      return this.sessions
+        .findOneAndUpdate({ _id: next.id, version: expectedVersion }, { $set: set }, { returnDocument: 'after' })
+        .lean<SessionDoc>()
+        .exec();
+    });
+    if (outcome.busy || !outcome.value) return null;
+    if (!active) await this.locks.deleteOne({ _id: key, sessionId: next.id }).exec();
+    return toSession(outcome.value);
   }
 
   async listSessionsInStates(states: SessionState[], limit: number): Promise<AttendanceSession[]> {
@@ -449,6 +558,21 @@ export class MongoAttendanceStore implements AttendanceStore {
     });
   }
 
+  /** Under the mutex `attempts:<session>:<phase>`; a caller that finds it taken waits for the holder's attempt. */
+  async createAttemptUnlessOpen(attempt: CallbackAttempt, now: Date): Promise<CallbackAttempt> {
+    for (let round = 0; round < 50; round += 1) {
+      const outcome = await withMutex(this.mutexes, `attempts:${attempt.sessionId}:${attempt.phase}`, async () => {
+        const open = await this.findOpenAttempt(attempt.sessionId, attempt.phase, now);
+        if (open) return open;
+        await this.createAttempt(attempt);
+        return attempt;
+      });
+      if (!outcome.busy) return outcome.value;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error('createAttemptUnlessOpen: the attempt mutex stayed taken, giving up');
+  }
+
   async getAttempt(id: string): Promise<CallbackAttempt | null> {
     const doc = await this.attempts.findById(id).lean<AttemptDoc>().exec();
     return doc ? toAttempt(doc) : null;
@@ -464,8 +588,11 @@ export class MongoAttendanceStore implements AttendanceStore {
   }
 
   async markAttemptUsed(id: string, at: Date): Promise<boolean> {
-    const result = await this.attempts.updateOne({ _id: id, usedAt: null }, { $set: { usedAt: at } }).exec();
-    return result.modifiedCount === 1;
+    const outcome = await withMutex(this.mutexes, `attempt:${id}`, async () => {
+      const result = await this.attempts.updateOne({ _id: id, usedAt: null }, { $set: { usedAt: at } }).exec();
+      return result.modifiedCount === 1;
+    });
+    return !outcome.busy && outcome.value;
   }
 
   async saveAnswer(answer: SenceAnswer): Promise<void> {
@@ -618,9 +745,11 @@ export class MongoInviteStore implements RegistrationInviteStore {
 // ================================================================ login states
 export class MongoLoginStateStore implements LoginStateStore {
   private readonly model: Model<LoginStateDoc>;
+  private readonly mutexes: Model<MutexDoc>;
 
   constructor(conn: Connection) {
     this.model = loginStateModel(conn);
+    this.mutexes = mutexModel(conn);
   }
 
   async save(entry: IssuedLoginState & { state: string; expiresAt: Date }): Promise<void> {
@@ -635,9 +764,12 @@ export class MongoLoginStateStore implements LoginStateStore {
     });
   }
 
-  /** Atomic find-and-delete. The TTL monitor runs about once a minute, so expiry is checked here too. */
+  /** Atomic find-and-delete; expiry is checked here (the sweep removes expired entries later). */
   async consume(state: string, now: Date): Promise<IssuedLoginState | null> {
-    const doc = await this.model.findOneAndDelete({ _id: state }).lean<LoginStateDoc>().exec();
+    const outcome = await withMutex(this.mutexes, `login:${state}`, () =>
+      this.model.findOneAndDelete({ _id: state }).lean<LoginStateDoc>().exec(),
+    );
+    const doc = outcome.busy ? null : outcome.value;
     if (!doc || doc.expiresAt.getTime() <= now.getTime()) return null;
     return {
       nonce: doc.nonce,
@@ -648,9 +780,12 @@ export class MongoLoginStateStore implements LoginStateStore {
     };
   }
 
-  /** Same as the SQLite adapter's sweep; MongoDB's TTL index does this anyway. Returns how many. */
-  async deleteExpired(now: Date): Promise<number> {
-    const result = await this.model.deleteMany({ expiresAt: { $lte: now } }).exec();
-    return result.deletedCount;
+  /** The sweep (no TTL index: FerretDB 1.x has none). Returns how many. */
+  async deleteExpired(now: Date, limit?: number): Promise<number> {
+    if (limit === undefined) return (await this.model.deleteMany({ expiresAt: { $lte: now } }).exec()).deletedCount;
+    if (limit <= 0) return 0;
+    const ids = await this.model.find({ expiresAt: { $lte: now } }).select({ _id: 1 }).limit(limit).lean<Array<{ _id: string }>>().exec();
+    if (ids.length === 0) return 0;
+    return (await this.model.deleteMany({ _id: { $in: ids.map((d) => d._id) } }).exec()).deletedCount;
   }
 }

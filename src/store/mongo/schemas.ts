@@ -138,12 +138,6 @@ export interface SessionDoc {
   lastErrorCodes: string[];
   endReason: string | null;
   version: number;
-  /**
-   * Present only while the session is 'starting' | 'open' | 'closing': the learner+course key as
-   * text. Its unique sparse index allows one active session per learner and course (a partial
-   * index with `state: { $in: [...] }` would need MongoDB 6.0+).
-   */
-  activeKey?: string;
 }
 
 const sessionSchema = new Schema<SessionDoc>(
@@ -169,12 +163,9 @@ const sessionSchema = new Schema<SessionDoc>(
     lastErrorCodes: { type: [String], default: undefined },
     endReason: nullableString,
     version: Number,
-    activeKey: { type: String, default: undefined },
   },
   { ...OPTIONS, collection: 'sence_sessions' },
 );
-// createSessionIfNoneActive / findActiveSession
-sessionSchema.index({ activeKey: 1 }, { unique: true, sparse: true });
 // listSessions (learner + course, newest first)
 sessionSchema.index({
   'learner.issuer': 1,
@@ -320,8 +311,43 @@ const loginStateSchema = new Schema<LoginStateDoc>(
   },
   { ...OPTIONS, collection: 'sence_login_states' },
 );
-// MongoDB removes expired logins itself (within about a minute); consume() also checks expiry.
-loginStateSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+// deleteExpired (the tool's own sweep: no TTL index, which FerretDB 1.x lacks); consume() checks expiry.
+loginStateSchema.index({ expiresAt: 1 });
+
+// ---------------------------------------------------------------- active-session locks
+/**
+ * One document per learner and course while that learner has a session in 'starting' | 'open' |
+ * 'closing' there: `_id` is the learner+course key as text, so the always-unique `_id` index allows
+ * one active session per learner and course. This replaces a sparse/partial unique index, which
+ * FerretDB 1.x does not implement (FerretDB issue 2448); `_id` uniqueness works on every
+ * MongoDB-compatible server and needs no transaction.
+ */
+export interface ActiveLockDoc {
+  _id: string;
+  sessionId: string;
+  createdAt: Date;
+}
+
+const activeLockSchema = new Schema<ActiveLockDoc>(
+  { _id: String, sessionId: String, createdAt: Date },
+  { ...OPTIONS, collection: 'sence_active_sessions' },
+);
+
+// ---------------------------------------------------------------- short-lived mutexes
+/**
+ * FerretDB 1.x runs a conditional update or find-and-delete as a read followed by a write, not
+ * atomically: two connections can both match `{ _id, version: 3 }` and both write. Inserting a
+ * document with a given `_id` is atomic everywhere, so every compare-and-set of the adapters
+ * (optimistic session version, attempt used once, login state consumed once) first inserts
+ * `{ _id: what it is about }` here, does its conditional write, and deletes it again. A mutex left
+ * by a crash is taken over after MUTEX_STALE_MS.
+ */
+export interface MutexDoc {
+  _id: string;
+  at: Date;
+}
+
+const mutexSchema = new Schema<MutexDoc>({ _id: String, at: Date }, { ...OPTIONS, collection: 'sence_mutexes' });
 
 // ---------------------------------------------------------------- registration invitations
 export interface InviteDoc {
@@ -363,6 +389,8 @@ export const auditModel = (conn: Connection): Model<AuditDoc> => modelOn(conn, '
 export const inviteModel = (conn: Connection): Model<InviteDoc> => modelOn(conn, 'SenceRegistrationInvite', inviteSchema);
 export const loginStateModel = (conn: Connection): Model<LoginStateDoc> =>
   modelOn(conn, 'SenceLoginState', loginStateSchema);
+export const mutexModel = (conn: Connection): Model<MutexDoc> => modelOn(conn, 'SenceMutex', mutexSchema);
+export const activeLockModel = (conn: Connection): Model<ActiveLockDoc> => modelOn(conn, 'SenceActiveLock', activeLockSchema);
 
 /** Registers every model of the tool on `conn` (so Connection.syncIndexes() sees them all). */
 export function registerMongoModels(conn: Connection): void {
@@ -375,4 +403,6 @@ export function registerMongoModels(conn: Connection): void {
   auditModel(conn);
   loginStateModel(conn);
   inviteModel(conn);
+  activeLockModel(conn);
+  mutexModel(conn);
 }

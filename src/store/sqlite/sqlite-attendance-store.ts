@@ -177,7 +177,24 @@ export class SqliteAttendanceStore implements AttendanceStore {
   private readonly insertAnswerStmt;
   private readonly listAnswersStmt;
 
+  private readonly createAttemptUnlessOpenTx;
+
   constructor(db: Database) {
+    // IMMEDIATE: the write lock is taken before the read, so two processes cannot both miss.
+    this.createAttemptUnlessOpenTx = db.transaction((attempt: CallbackAttempt, now: Date): CallbackAttempt => {
+      const open = this.findOpenAttemptStmt.get(attempt.sessionId, attempt.phase, toMs(now));
+      if (open) return toAttempt(open);
+      this.insertAttemptStmt.run(
+        attempt.id,
+        attempt.sessionId,
+        attempt.phase,
+        attempt.tokenHash,
+        toMs(attempt.createdAt),
+        toMs(attempt.expiresAt),
+        toMsOrNull(attempt.usedAt),
+      );
+      return attempt;
+    });
     this.insertSessionStmt = db.prepare<[SessionParams]>(
       `INSERT INTO app_sessions (
          id, learner_issuer, learner_client_id, learner_sub, course_issuer, course_client_id, course_context_id,
@@ -301,6 +318,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
       toMs(attempt.expiresAt),
       toMsOrNull(attempt.usedAt),
     );
+  }
+
+  async createAttemptUnlessOpen(attempt: CallbackAttempt, now: Date): Promise<CallbackAttempt> {
+    return this.createAttemptUnlessOpenTx.immediate(attempt, now);
   }
 
   async getAttempt(id: string): Promise<CallbackAttempt | null> {

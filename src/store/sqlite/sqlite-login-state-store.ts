@@ -24,7 +24,10 @@ export class SqliteLoginStateStore implements LoginStateStore {
     this.consumeStmt = db.prepare<[string], LoginStateRow>(
       'DELETE FROM app_login_states WHERE state = ? RETURNING nonce, issuer, client_id, storage_target, relaunch_query, expires_at',
     );
-    this.deleteExpiredStmt = db.prepare<[number]>('DELETE FROM app_login_states WHERE expires_at <= ?');
+    // LIMIT -1 is "no limit" in SQLite.
+    this.deleteExpiredStmt = db.prepare<[number, number]>(
+      'DELETE FROM app_login_states WHERE rowid IN (SELECT rowid FROM app_login_states WHERE expires_at <= ? LIMIT ?)',
+    );
   }
 
   async save(entry: IssuedLoginState & { state: string; expiresAt: Date }): Promise<void> {
@@ -38,11 +41,8 @@ export class SqliteLoginStateStore implements LoginStateStore {
     return { nonce: row.nonce, issuer: row.issuer, clientId: row.client_id, storageTarget: row.storage_target, relaunchQuery: row.relaunch_query };
   }
 
-  /**
-   * Removes logins that were never completed and have expired (MongoDB does this with a TTL index).
-   * Not part of the LoginStateStore port yet; call it from the periodic sweep. Returns how many.
-   */
-  async deleteExpired(now: Date): Promise<number> {
-    return this.deleteExpiredStmt.run(toMs(now)).changes;
+  /** Removes logins that were never completed and have expired, at most `limit`. Returns how many. */
+  async deleteExpired(now: Date, limit = -1): Promise<number> {
+    return this.deleteExpiredStmt.run(toMs(now), limit).changes;
   }
 }

@@ -1,0 +1,143 @@
+/**
+ * Starts FerretDB (a server speaking MongoDB's wire protocol, on its SQLite backend in a temp
+ * directory) for local test runs and for the tests that stop and restart the store. Where the
+ * binary is looked for, in order: FERRETDB_BIN, the cache `scripts/build-ferretdb.sh` builds into
+ * (~/.cache/asistencia-sence/ferretdb-v1.24.2/ferretdb), `ferretdb` on PATH.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const FERRETDB_VERSION = 'v1.24.2';
+
+/** Where scripts/build-ferretdb.sh leaves the binary. */
+export function cachedFerretDbPath(): string {
+  return path.join(os.homedir(), '.cache', 'asistencia-sence', `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
+}
+
+/** The FerretDB binary to use, or null when none is installed. */
+export function findFerretDb(): string | null {
+  const candidates = [process.env.FERRETDB_BIN, cachedFerretDbPath()].filter((p): p is string => Boolean(p));
+  for (const candidate of candidates) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  const which = spawnSync('sh', ['-c', 'command -v ferretdb'], { encoding: 'utf8' });
+  const onPath = which.status === 0 ? which.stdout.trim() : '';
+  return onPath || null;
+}
+
+export const FERRETDB_MISSING =
+  'FerretDB is not installed: build it with `scripts/build-ferretdb.sh` (needs Go; it caches the binary in ' +
+  '~/.cache/asistencia-sence), set FERRETDB_BIN, or set MONGODB_URI to a running MongoDB.';
+
+export interface FerretDb {
+  /** mongodb://127.0.0.1:PORT/ (no database: callers add one). */
+  uri: string;
+  port: number;
+  dir: string;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s); its data stays in `dir`. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data directory. */
+  restart(): Promise<void>;
+  /** Stops it and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once a TCP connection to 127.0.0.1:port succeeds (FerretDB then answers the handshake). */
+async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`FerretDB exited with code ${child.exitCode} at start:\n${output()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`FerretDB did not accept connections on 127.0.0.1:${port} within ${timeoutMs / 1000} s:\n${output()}`);
+}
+
+export async function startFerretDb(options: { binary?: string } = {}): Promise<FerretDb> {
+  const binary = options.binary ?? findFerretDb();
+  if (!binary) throw new Error(FERRETDB_MISSING);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asistencia-ferretdb-'));
+  fs.mkdirSync(path.join(dir, 'data'));
+  const port = await freeLoopbackPort();
+  let child: ChildProcess | null = null;
+  let output = '';
+
+  const launch = async (): Promise<void> => {
+    output = '';
+    const proc = spawn(
+      binary,
+      [
+        '--handler=sqlite',
+        `--sqlite-url=file:${path.join(dir, 'data')}/`,
+        `--state-dir=${dir}`,
+        `--listen-addr=127.0.0.1:${port}`,
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    child = proc;
+    await waitForPort(port, proc, () => output);
+  };
+
+  const stop = async (): Promise<void> => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      proc.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      proc.kill('SIGTERM');
+    });
+  };
+
+  await launch();
+  return {
+    uri: `mongodb://127.0.0.1:${port}/`,
+    port,
+    dir,
+    stop,
+    restart: launch,
+    async destroy() {
+      await stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The URI with its database set to `name` (query options kept). */
+export function withDatabase(uri: string, name: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)(\?.*)?$/.exec(uri.trim());
+  if (!match) throw new Error('MONGODB_URI is not a mongodb:// URI');
+  return `${match[1]}/${name}${match[3] ?? ''}`;
+}
