@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startSystem } from '../src/system';
-import { silentLogger } from '../src/web/logger';
+import { consoleLogger, silentLogger, type Logger } from '../src/web/logger';
 import { DEMO_COURSE } from '../src/simulators/lms/demo-data';
 import { freePort, memorySample, send } from './ipc';
 import { failStartup, serveParent } from './child-common';
@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     DEMO: 'true',
     ...(mongodbUri ? { MONGODB_URI: mongodbUri } : {}),
   });
-  const sys = await startSystem(config, { logger: silentLogger });
+  // BENCH_LOG_ERRORS=1 prints the tool's error lines (to see what a non-2xx was), nothing else.
+  const logger: Logger = process.env.BENCH_LOG_ERRORS === '1' ? { log: (level, msg, fields) => level === 'error' && consoleLogger.log(level, msg, fields) } : silentLogger;
+  const sys = await startSystem(config, { logger });
   sys.app.set('view cache', true);
   const lms = sys.lms!;
 

@@ -41,6 +41,8 @@ function isStoreFailure(error: unknown, depth: number): boolean {
     // mongoose: "Operation `x.findOne()` buffering timed out after 10000ms" while disconnected;
     // mongoose/driver after close: "Client must be connected before running operations".
     if (/buffering timed out after|Client must be connected|connection .* closed|Topology is closed/i.test(e.message)) return true;
+    // FerretDB on its SQLite backend under many concurrent writers answers with SQLite's busy error.
+    if (typeof e.name === 'string' && e.name.startsWith('Mongo') && /database is locked|SQLITE_BUSY/.test(e.message)) return true;
   }
   return isStoreFailure(e.cause, depth + 1) || isStoreFailure(e.reason, depth + 1);
 }
