@@ -282,7 +282,7 @@ export class AttendanceService {
         : verdict.outcome === 'success'
           ? applyCloseSuccess(session, now)
           : applyCloseError(session, codes, now);
-    const stored = await this.stores.attendance.updateSession(next, session.version);
+    const stored = await this.writeOrReleaseAttempt(attempt.id, now, () => this.stores.attendance.updateSession(next, session.version));
     if (!stored) {
       await this.rejectCallback(info, attempt, 'session-version', 'session changed concurrently', parsed.raw, session);
       throw callbackError('sence-callback-replayed');
@@ -455,6 +455,21 @@ export class AttendanceService {
       throw new AppError('sence-callback-token', 403, 'Este botón ya no es válido. Vuelve a tu curso y usa el panel de asistencia.');
     }
     return session;
+  }
+
+  /**
+   * The attempt was just marked used: if the session cannot be written now (the store failed in
+   * between), give the attempt back so the very same callback can be posted again, and let the
+   * failure through (503: nothing of it was kept). Without this, a store hiccup between the two
+   * writes would lose SENCE's answer for good (the attempt used, the session never updated).
+   */
+  private async writeOrReleaseAttempt<T>(attemptId: string, usedAt: Date, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      await this.stores.attendance.releaseAttempt(attemptId, usedAt).catch(() => undefined);
+      throw error;
+    }
   }
 
   private async rejectCallback(info: RequestInfo, attempt: CallbackAttempt | null, step: string, reason: string, body: unknown, session?: AttendanceSession): Promise<void> {

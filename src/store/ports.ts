@@ -80,6 +80,12 @@ export interface AttendanceStore {
   findOpenAttempt(sessionId: string, phase: CallbackAttempt['phase'], now: Date): Promise<CallbackAttempt | null>;
   /** Marks the attempt used if it was unused; returns false when it was already used (replay). Atomic. */
   markAttemptUsed(id: string, at: Date): Promise<boolean>;
+  /**
+   * Undoes markAttemptUsed(id, at) when what followed could not be written (the store failed in
+   * between): the same callback can then be posted again. Only an attempt used at exactly `at` is
+   * released; returns whether it was.
+   */
+  releaseAttempt(id: string, at: Date): Promise<boolean>;
 
   saveAnswer(answer: SenceAnswer): Promise<void>;
   listAnswers(sessionId: string): Promise<SenceAnswer[]>;

@@ -342,6 +342,34 @@ describe('bad input and attacks fail safely: 4xx, audit entry, nothing stored ch
     expect(await sys.stores.attendance.listAnswers(victim.session.id)).toHaveLength(1);
   });
 
+  it('a store failure right after the attempt is marked used loses nothing: 503, then the same callback is accepted', async () => {
+    const u = takeUser();
+    const l = await launchAs(sys, u.id);
+    const trip = await pressPanelButton(sys, l.client, l.ltik, 'start');
+    const callback = postBackForm(await loginAtClaveUnica(l.client, trip.atSence, u.customRut));
+    // The store fails once between marking the attempt used and writing the session (SQLITE_BUSY,
+    // as FerretDB's SQLite backend answers under load).
+    const store = sys.stores.attendance;
+    const original = store.updateSession.bind(store);
+    store.updateSession = async () => {
+      store.updateSession = original;
+      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    };
+    try {
+      const failed = await l.client.submit(callback);
+      expect(failed.status).toBe(503);
+      expect(failed.text).toContain('No se guardó nada de esta acción. Intenta nuevamente en unos minutos.');
+    } finally {
+      store.updateSession = original;
+    }
+    const ok = await l.client.submit(callback);
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('Asistencia correctamente ingresada');
+    const session = (await sys.stores.attendance.listSessions({ issuer: sys.lms!.issuer, clientId: sys.lms!.clientId, sub: u.id }, { issuer: sys.lms!.issuer, clientId: sys.lms!.clientId, contextId: sys.lms!.course.contextId }))[0]!;
+    expect(session.state).toBe('open');
+    expect(await sys.stores.attendance.listAnswers(session.id)).toHaveLength(1);
+  });
+
   it('a double click on "Abrir sesión" makes one attempt, not two', async () => {
     const u = takeUser();
     const l = await launchAs(sys, u.id);

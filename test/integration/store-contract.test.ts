@@ -562,6 +562,18 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.attendance.markAttemptUsed('no-such-attempt', at(5))).toBe(false);
     });
 
+    it('releaseAttempt undoes the use made at that time only, so the callback can be taken again', async () => {
+      const attempt = newAttempt('ses-1');
+      await stores.attendance.createAttempt(attempt);
+      expect(await stores.attendance.markAttemptUsed(attempt.id, at(5))).toBe(true);
+      expect(await stores.attendance.releaseAttempt(attempt.id, at(6))).toBe(false);
+      expect((await stores.attendance.getAttempt(attempt.id))?.usedAt).toEqual(at(5));
+      expect(await stores.attendance.releaseAttempt(attempt.id, at(5))).toBe(true);
+      expect((await stores.attendance.getAttempt(attempt.id))?.usedAt).toBeNull();
+      expect(await stores.attendance.markAttemptUsed(attempt.id, at(7))).toBe(true);
+      expect(await stores.attendance.releaseAttempt('no-such-attempt', at(7))).toBe(false);
+    });
+
     it('parallel markAttemptUsed: exactly one wins', async () => {
       const attempt = newAttempt('ses-1');
       await stores.attendance.createAttempt(attempt);

@@ -595,6 +595,11 @@ export class MongoAttendanceStore implements AttendanceStore {
     return !outcome.busy && outcome.value;
   }
 
+  async releaseAttempt(id: string, at: Date): Promise<boolean> {
+    const result = await this.attempts.updateOne({ _id: id, usedAt: at }, { $set: { usedAt: null } }).exec();
+    return result.modifiedCount === 1;
+  }
+
   async saveAnswer(answer: SenceAnswer): Promise<void> {
     await this.answers.create({
       _id: answer.id,

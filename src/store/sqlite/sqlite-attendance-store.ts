@@ -174,6 +174,7 @@ export class SqliteAttendanceStore implements AttendanceStore {
   private readonly getAttemptStmt;
   private readonly findOpenAttemptStmt;
   private readonly markAttemptUsedStmt;
+  private readonly releaseAttemptStmt;
   private readonly insertAnswerStmt;
   private readonly listAnswersStmt;
 
@@ -249,6 +250,9 @@ export class SqliteAttendanceStore implements AttendanceStore {
     );
     this.markAttemptUsedStmt = db.prepare<[number, string]>(
       'UPDATE app_attempts SET used_at = ? WHERE id = ? AND used_at IS NULL',
+    );
+    this.releaseAttemptStmt = db.prepare<[string, number]>(
+      'UPDATE app_attempts SET used_at = NULL WHERE id = ? AND used_at = ?',
     );
 
     this.insertAnswerStmt = db.prepare<[string, string, string, string, string, string, string, number, string | null, string | null, number | null]>(
@@ -336,6 +340,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
 
   async markAttemptUsed(id: string, at: Date): Promise<boolean> {
     return this.markAttemptUsedStmt.run(toMs(at), id).changes === 1;
+  }
+
+  async releaseAttempt(id: string, at: Date): Promise<boolean> {
+    return this.releaseAttemptStmt.run(id, toMs(at)).changes === 1;
   }
 
   async saveAnswer(answer: SenceAnswer): Promise<void> {
