@@ -15,7 +15,7 @@ import { startSystem } from '../src/system';
 import { consoleLogger, silentLogger, type Logger } from '../src/web/logger';
 import { DEMO_COURSE } from '../src/simulators/lms/demo-data';
 import { freePort, memorySample, send } from './ipc';
-import { failStartup, serveParent } from './child-common';
+import { BENCH_RATE_LIMITS, failStartup, serveParent } from './child-common';
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'asistencia-sence-hot-'));
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   });
   // BENCH_LOG_ERRORS=1 prints the tool's error lines (to see what a non-2xx was), nothing else.
   const logger: Logger = process.env.BENCH_LOG_ERRORS === '1' ? { log: (level, msg, fields) => level === 'error' && consoleLogger.log(level, msg, fields) } : silentLogger;
-  const sys = await startSystem(config, { logger });
+  const sys = await startSystem(config, { logger, rateLimits: BENCH_RATE_LIMITS });
   sys.app.set('view cache', true);
   const lms = sys.lms!;
 

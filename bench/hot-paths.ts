@@ -151,11 +151,13 @@ async function launchAna(ready: Ready): Promise<{ panelUrl: string; statusUrl: s
   const auth = await browser.get(locationOf(toAuth, 'login'));
   const form = parsePostForm(auth.body, auth.url);
   if (!form) throw new Error(`authorization: no form_post (${auth.status})`);
+  // The form_post answers the panel itself (issue #6); later requests carry the ltik alone. The
+  // benchmark reads the panel as GET /lti/?ltik=… (still served) to drive autocannon without bodies.
   const launched = await browser.post(form.action, form.fields);
-  const panelUrl = locationOf(launched, 'launch');
-  const panel = await browser.get(panelUrl);
-  if (panel.status !== 200) throw new Error(`panel answered ${panel.status}`);
-  const ltik = new URL(panelUrl).searchParams.get('ltik') ?? '';
+  if (launched.status !== 200) throw new Error(`launch answered ${launched.status}`);
+  const ltik = /name="ltik" value="([^"]+)"/.exec(launched.body)?.[1] ?? '';
+  if (!ltik) throw new Error('the launch page carries no ltik');
+  const panelUrl = `${ready.url}/lti/?ltik=${encodeURIComponent(ltik)}`;
   return { panelUrl, statusUrl: `${ready.url}/lti/api/status?ltik=${encodeURIComponent(ltik)}`, cookie: browser.cookieHeader(panelUrl) };
 }
 

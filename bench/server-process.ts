@@ -23,7 +23,7 @@ import { seedDemo } from '../src/demo-seed';
 import { DEMO_USERS, type LmsSimulator, type RegisteredPlatform } from '../src/simulators/lms';
 import { freePort, memorySample, send, simulatorMode } from './ipc';
 import { benchLearners, learnerCount } from './learners';
-import { failStartup, serveParent } from './child-common';
+import { BENCH_RATE_LIMITS, failStartup, serveParent } from './child-common';
 
 async function startToolOnly(dir: string): Promise<RunningSystem> {
   const port = Number(process.env.BENCH_TOOL_PORT);
@@ -37,7 +37,7 @@ async function startToolOnly(dir: string): Promise<RunningSystem> {
     SQLITE_FILE: path.join(dir, 'bench.sqlite'),
     DEMO: 'false',
   });
-  const sys = await startSystem(config, { logger: silentLogger });
+  const sys = await startSystem(config, { logger: silentLogger, rateLimits: BENCH_RATE_LIMITS });
   if (sys.lms || sys.sence) throw new Error('DEMO=false started a simulator');
   await sys.lti.registerPlatform(platform);
   // The demo course's settings (OTEC, SENCE codes, required hours) for the simulator's course, so
@@ -59,7 +59,7 @@ async function startWholeSystem(dir: string): Promise<{ sys: RunningSystem; lms:
     SQLITE_FILE: path.join(dir, 'bench.sqlite'),
     DEMO: 'true',
   });
-  const sys = await startSystem(config, { logger: silentLogger, lms: { users: [...DEMO_USERS, ...learners] } });
+  const sys = await startSystem(config, { logger: silentLogger, rateLimits: BENCH_RATE_LIMITS, lms: { users: [...DEMO_USERS, ...learners] } });
   const lms = sys.lms;
   if (!lms) throw new Error('demo mode did not start the LMS simulator');
   const logins = learners.map((u) => ({ userId: u.id, loginUrl: `${sys.url}/lti/login`, fields: lms.loginInitiation(u.id) }));

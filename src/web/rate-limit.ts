@@ -18,10 +18,13 @@ export interface RateLimits {
   registrationsPerAddress: number;
 }
 
+// Per address: a whole training room behind one NAT (or an OTEC's office) launches and answers
+// SENCE at 9:00 from a single address, so the per-address limits leave room for a few hundred
+// learners a minute; the per-attempt limit is what stops a learner flooding their own attempt.
 export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
-  callbacksPerAddress: 120,
+  callbacksPerAddress: 600,
   callbacksPerAttempt: 10,
-  loginsPerAddress: 120,
+  loginsPerAddress: 600,
   registrationsPerAddress: 10,
 });
 
