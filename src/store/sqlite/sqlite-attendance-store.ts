@@ -185,15 +185,7 @@ export class SqliteAttendanceStore implements AttendanceStore {
     this.createAttemptUnlessOpenTx = db.transaction((attempt: CallbackAttempt, now: Date): CallbackAttempt => {
       const open = this.findOpenAttemptStmt.get(attempt.sessionId, attempt.phase, toMs(now));
       if (open) return toAttempt(open);
-      this.insertAttemptStmt.run(
-        attempt.id,
-        attempt.sessionId,
-        attempt.phase,
-        attempt.tokenHash,
-        toMs(attempt.createdAt),
-        toMs(attempt.expiresAt),
-        toMsOrNull(attempt.usedAt),
-      );
+      this.insertAttempt(attempt);
       return attempt;
     });
     this.insertSessionStmt = db.prepare<[SessionParams]>(
@@ -312,7 +304,7 @@ export class SqliteAttendanceStore implements AttendanceStore {
     return this.listInStatesStmt.all(json(states), limit).map(toSession);
   }
 
-  async createAttempt(attempt: CallbackAttempt): Promise<void> {
+  private insertAttempt(attempt: CallbackAttempt): void {
     this.insertAttemptStmt.run(
       attempt.id,
       attempt.sessionId,
@@ -322,6 +314,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
       toMs(attempt.expiresAt),
       toMsOrNull(attempt.usedAt),
     );
+  }
+
+  async createAttempt(attempt: CallbackAttempt): Promise<void> {
+    this.insertAttempt(attempt);
   }
 
   async createAttemptUnlessOpen(attempt: CallbackAttempt, now: Date): Promise<CallbackAttempt> {
