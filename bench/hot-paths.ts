@@ -59,7 +59,10 @@ class Child {
   }
 
   static start(script: string, env: Record<string, string> = {}): Child {
-    return new Child(fork(path.join(__dirname, script), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    // BENCH_CPU_PROF=DIR: the tool's child writes a V8 CPU profile there (as the launch benchmark does).
+    const profDir = process.env.BENCH_CPU_PROF?.trim();
+    const execArgv = profDir && script.startsWith('hot-path-server') ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    return new Child(fork(path.join(__dirname, script), [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
 
   next<T extends ChildMessage['type']>(type: T, timeoutMs = 600_000): Promise<Extract<ChildMessage, { type: T }>> {

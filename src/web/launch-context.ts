@@ -33,6 +33,20 @@ export async function recordLaunch(stores: Stores, identity: LaunchIdentity): Pr
   return { learner, course };
 }
 
+/**
+ * The learner and course records for a page: written from the signed launch when this request IS
+ * the launch (the LMS's form_post with an id_token), read otherwise — showing a page again (the
+ * panel reloading itself, a staff link) writes nothing. A record missing for any reason is written.
+ */
+export async function launchRecords(req: Request, stores: Stores, identity: LaunchIdentity): Promise<{ learner: Learner; course: Course }> {
+  const isLaunch = typeof (req.body as Record<string, unknown> | undefined)?.id_token === 'string';
+  if (!isLaunch) {
+    const [learner, course] = await Promise.all([stores.learners.get(identity.learner), stores.courses.get(identity.course)]);
+    if (learner && course) return { learner, course };
+  }
+  return recordLaunch(stores, identity);
+}
+
 export function requestInfo(req: Request): RequestInfo {
   return { sourceIp: req.ip ?? req.socket.remoteAddress ?? null };
 }

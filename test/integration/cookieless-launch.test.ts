@@ -255,6 +255,18 @@ describe('the session: the ltik alone, with an expiry and a course', () => {
     expect(after).toEqual(before);
   });
 
+  it('showing a page again (the panel reloading itself, a staff link) writes nothing; the next launch does', async () => {
+    const ana = await launchAs(sys, 'ana');
+    const key = { issuer: sys.lms!.issuer, clientId: sys.lms!.clientId, sub: 'ana' };
+    const stored = (await sys.stores.learners.get(key))!;
+    await sys.stores.learners.upsert({ ...stored, name: 'Nombre cambiado a mano' });
+    const again = await openToolPage(sys, ana, '/lti/');
+    expect(again.status).toBe(200);
+    expect((await sys.stores.learners.get(key))?.name).toBe('Nombre cambiado a mano');
+    await launchAs(sys, 'ana');
+    expect((await sys.stores.learners.get(key))?.name).toBe('Ana Pérez');
+  });
+
   it('an ltik whose platform was deactivated is refused', async () => {
     const ana = await launchAs(sys, 'ana');
     const platform = await sys.lti.provider.getPlatform(sys.lms!.issuer, sys.lms!.clientId);

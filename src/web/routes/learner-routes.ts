@@ -10,7 +10,7 @@ import type { Stores } from '../../store/ports';
 import type { AttendanceService } from '../../application/attendance-service';
 import type { Logger } from '../logger';
 import { renderSenceRedirect } from '../sence-redirect';
-import { launchIdentity, ltikOf, recordLaunch, requestInfo } from '../launch-context';
+import { launchIdentity, launchRecords, ltikOf, recordLaunch, requestInfo } from '../launch-context';
 
 /** Set by the launch step for a login bound through LTI Platform Storage (lti-runtime.ts). */
 interface PlatformStorageLaunch {
@@ -38,7 +38,7 @@ export function learnerRoutes(deps: LearnerDeps): Router {
   // Launch landing: panel for learners, content picker for deep linking (staff land on staff-home-routes first).
   // The launch itself (the LMS's form_post) answers it directly, and the tool's own pages reach it
   // again with a POST carrying the ltik, so the ltik never sits in a URL.
-  const landing = async (_req: Request, res: Response) => {
+  const landing = async (req: Request, res: Response) => {
     const identity = launchIdentity(res);
     const ltik = ltikOf(res);
     const storage = (res.locals as { platformStorage?: PlatformStorageLaunch }).platformStorage;
@@ -69,7 +69,7 @@ export function learnerRoutes(deps: LearnerDeps): Router {
       res.status(422).render('panel', { identity, ltik, panel, course, courseTitle: course?.title ?? identity.courseTitle });
       return;
     }
-    const { learner, course } = await recordLaunch(stores, identity);
+    const { learner, course } = await launchRecords(req, stores, identity);
     const panel = await attendance.panel(learner, course, course);
     // Staff landed on the course's state screen before this (staff-home-routes.ts).
     res.render('panel', { identity, ltik, panel, course, courseTitle: course.title });

@@ -6,7 +6,7 @@
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { LEARNER_STATUSES, STATUS_DESCRIPTIONS, STATUS_LABELS } from '../../domain/course-report';
-import { launchIdentity, recordLaunch } from '../launch-context';
+import { launchIdentity, launchRecords } from '../launch-context';
 import { loadCoordinatorContext } from '../coordinator-context';
 import { common, type StaffReportDeps } from './staff-report-routes';
 import { actionText } from '../report-view';
@@ -15,7 +15,7 @@ import { defaultAction } from '../../domain/enrollment';
 export function staffHomeRoutes(deps: StaffReportDeps): Router {
   const router = Router();
   // The launch itself (a POST answered directly, issue #6) and the tool's own links land here.
-  const home = async (_req: Request, res: Response, next: NextFunction) => {
+  const home = async (req: Request, res: Response, next: NextFunction) => {
     const identity = launchIdentity(res);
     const context = res.locals.context as { messageType?: string } | undefined;
     const pendingStorageCheck = (res.locals as { platformStorage?: unknown }).platformStorage !== undefined;
@@ -23,7 +23,7 @@ export function staffHomeRoutes(deps: StaffReportDeps): Router {
       next();
       return;
     }
-    await recordLaunch(deps.stores, identity);
+    await launchRecords(req, deps.stores, identity);
     const ctx = await loadCoordinatorContext(deps, res);
     const settings = ctx.course?.settings ?? null;
     const missing: string[] = [];
