@@ -93,7 +93,7 @@ export async function clickInToolFrame(page: import('playwright-core').Page, sel
     // The panel may have reloaded itself (its status poll) between measuring and clicking: check
     // that the click reached the element, and try again if it did not.
     const landed = await page
-      .waitForFunction((t) => (window as unknown as { __toolClicks?: Set<string> }).__toolClicks?.has(t) === true, token, { timeout: 1500 })
+      .waitForFunction((t) => (window as unknown as { __toolClicks?: Set<string> }).__toolClicks?.has(t) === true, token, { timeout: 5000 })
       .then(() => true)
       .catch(() => false);
     if (landed) return;
