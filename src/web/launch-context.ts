@@ -8,13 +8,10 @@ import type { Course, Learner } from '../domain/types';
 import type { Stores } from '../store/ports';
 import type { RequestInfo } from '../application/attendance-service';
 
-/** Who and which course, read from the launch once per request (the course binding and the routes all ask). */
 export function launchIdentity(res: Response): LaunchIdentity {
-  const locals = res.locals as { token?: IdToken; launchIdentity?: LaunchIdentity };
-  if (locals.launchIdentity) return locals.launchIdentity;
-  if (!locals.token) throw new AppError('lti-missing-ltik', 401, 'Tu sesión en la herramienta no es válida. Vuelve a entrar desde tu curso.');
-  locals.launchIdentity = identityFromLaunch(locals.token);
-  return locals.launchIdentity;
+  const token = (res.locals as { token?: IdToken }).token;
+  if (!token) throw new AppError('lti-missing-ltik', 401, 'Tu sesión en la herramienta no es válida. Vuelve a entrar desde tu curso.');
+  return identityFromLaunch(token);
 }
 
 export function ltikOf(res: Response): string {
