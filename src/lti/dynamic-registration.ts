@@ -205,7 +205,7 @@ export function dynamicRegistrationHandler(deps: DynamicRegistrationDeps) {
         clientId,
         updated: existed,
         setupUrl: `${config.publicUrl}/setup`,
-      });
+      }, { root: viewsDir });
       res.type('html').set('Cache-Control', 'no-store').send(html);
     } catch (err) {
       if (!updating) await deps.stores.invites.release(codeHash);

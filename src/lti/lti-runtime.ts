@@ -15,6 +15,7 @@ import type { Config } from '../config';
 import { AppError, type ErrorCode } from '../errors';
 import type { LoginStateStore } from '../store/ports';
 import { SqliteLtijsPlugin } from './sqlite-ltijs-plugin';
+import { LaunchSessionCache } from './launch-session-cache';
 import { KeySetCache } from './keyset-cache';
 import { checkLaunch } from './launch-verification';
 import { dynamicRegistrationHandler, LEGACY_CONSUMER_KEY_HINT, type RegistrationStores } from './dynamic-registration';
@@ -54,6 +55,30 @@ export interface LtiRuntime {
   refreshPlatformOrigins(): Promise<void>;
   sweep(): void;
   close(): Promise<void>;
+}
+
+/** Set on res.locals when the request's ltik was resolved by the tool itself (ltikSession). */
+export const LTIK_SESSION = 'ltikSession';
+
+/** Whether this request's ltik was already validated and resolved (host routes may serve it without ltijs). */
+export function hasLtikSession(res: Response): boolean {
+  return (res.locals as Record<string, unknown>)[LTIK_SESSION] === true;
+}
+
+/** What ltijs's sessionValidator would put in res.locals.token: the id token record plus its context. */
+type LaunchSession = Record<string, unknown> & { platformContext: unknown };
+
+/** Resolved ltiks kept in memory (launch-session-cache.ts): how many, and for how long. */
+const LAUNCH_SESSION_CACHE_ENTRIES = 2000;
+const LAUNCH_SESSION_CACHE_MS = 30_000;
+
+interface LtikClaims {
+  iat?: unknown;
+  platformUrl?: unknown;
+  clientId?: unknown;
+  deploymentId?: unknown;
+  contextId?: unknown;
+  user?: unknown;
 }
 
 interface LaunchKeyContext {
@@ -306,15 +331,31 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
    * The ltik of a launch authenticates every later request (no cookie). ltijs signs it without an
    * expiry and would accept it forever: refuse it past LTIK_MAX_AGE_MINUTES, and once its platform
    * is removed or deactivated. A bad signature is left to ltijs (its usual 401).
+   *
+   * A good ltik is then resolved here, as ltijs's sessionValidator would (its id token and context
+   * records), and the request is marked authenticated: the host's /lti routes serve it without
+   * passing through ltijs's own Express 4 app (helmet, four body parsers, cookie parser, query
+   * re-parse, the same verification again), which was most of the cost of a panel view (issue #8).
+   * Anything else (no ltik, a bad one, records not found, ltijs's reserved routes, the launch
+   * itself) still goes to ltijs, with its errors.
    */
-  const ltikGuard: RequestHandler = (req, _res, next) => {
+  const ltikSession: RequestHandler = (req, res, next) => {
+    if (req.path === '/login' || req.path === '/keys' || req.path === '/register') return next();
+    if ((req.body as Record<string, unknown> | undefined)?.id_token !== undefined) return next();
     const ltik = presentedLtik(req);
     if (!ltik) return next();
-    let claims: { iat?: unknown; platformUrl?: unknown; clientId?: unknown };
-    try {
-      claims = jwt.verify(ltik, config.ltiKey, { algorithms: ['HS256'] }) as typeof claims;
-    } catch {
-      return next();
+    // The same ltik string verified before (same key) needs no second HMAC: its claims are cached
+    // with its records. Age and platform are checked on every request all the same.
+    const hit = sessions.get(ltik);
+    let claims: LtikClaims;
+    if (hit) {
+      claims = hit.claims;
+    } else {
+      try {
+        claims = jwt.verify(ltik, config.ltiKey, { algorithms: ['HS256'] }) as LtikClaims;
+      } catch {
+        return next();
+      }
     }
     const nowSeconds = Math.floor(now() / 1000);
     if (ltikExpired(claims.iat, nowSeconds, config.ltikMaxAgeMinutes)) {
@@ -325,7 +366,39 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     if (!activePlatforms.has(platformKey(String(claims.platformUrl), String(claims.clientId)))) {
       return next(new AppError('lti-inactive-platform', 401, 'La plataforma de este curso ya no está activa en Asistencia SENCE. Avísale al administrador de tu plataforma.'));
     }
-    next();
+    if (hit) {
+      useSession(res, ltik, hit.session);
+      return next();
+    }
+    void loadLaunchSession(claims)
+      .then((session) => {
+        if (session) useSession(res, ltik, sessions.set(ltik, { claims, session }).session);
+        next();
+      })
+      .catch(next);
+  };
+
+  const useSession = (res: Response, ltik: string, session: LaunchSession) => {
+    const locals = res.locals as Record<string, unknown>;
+    locals.context = session.platformContext;
+    locals.token = session;
+    locals.ltik = ltik;
+    locals[LTIK_SESSION] = true;
+  };
+  const sessions = new LaunchSessionCache<{ claims: LtikClaims; session: LaunchSession }>(LAUNCH_SESSION_CACHE_ENTRIES, LAUNCH_SESSION_CACHE_MS, now);
+
+  /** What ltijs's sessionValidator puts in res.locals.token for a valid ltik, or null (then ltijs answers). */
+  const loadLaunchSession = async (claims: LtikClaims): Promise<LaunchSession | null> => {
+    if (typeof claims.user !== 'string' && typeof claims.user !== 'number') return null;
+    const db = lti.Database as unknown as { Get: (key: false, collection: string, query: Record<string, unknown>) => Promise<Array<Record<string, unknown>> | false | undefined> };
+    const [idTokens, contextTokens] = await Promise.all([
+      db.Get(false, 'idtoken', { iss: claims.platformUrl, clientId: claims.clientId, deploymentId: claims.deploymentId, user: claims.user }),
+      db.Get(false, 'contexttoken', { contextId: claims.contextId, user: claims.user }),
+    ]);
+    if (!idTokens || !idTokens[0] || !contextTokens || !contextTokens[0]) return null;
+    const token = JSON.parse(JSON.stringify(idTokens[0])) as LaunchSession;
+    token.platformContext = JSON.parse(JSON.stringify(contextTokens[0]));
+    return token;
   };
 
   const router = express.Router();
@@ -335,11 +408,12 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
     next();
   });
-  // Cookies parsed once with ltijs's secret (its own cookie-parser then skips): the launch step
-  // reads a state cookie that came and stands in for one that did not.
-  router.use(cookieParser(config.ltiKey));
+  // A launch's cookies parsed once with ltijs's secret (its own cookie-parser then skips): the launch
+  // step reads a state cookie that came and stands in for one that did not. Other requests need none.
+  const parseCookies = cookieParser(config.ltiKey);
+  router.use((req, res, next) => ((req.body as Record<string, unknown> | undefined)?.id_token !== undefined ? parseCookies(req, res, next) : next()));
   router.use(verifyLaunchFirst);
-  router.use(ltikGuard);
+  router.use(ltikSession);
 
   return {
     router,

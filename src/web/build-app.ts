@@ -3,6 +3,7 @@
  * (REFERENCE §2), host routes for /lti/* come after it (they then see res.locals.token).
  */
 import express, { type Express } from 'express';
+import ejs from 'ejs';
 import type { Config } from '../config';
 import type { Stores } from '../store/ports';
 import type { LtiRuntime } from '../lti/lti-runtime';
@@ -10,7 +11,7 @@ import type { AttendanceService } from '../application/attendance-service';
 import { canvasDeveloperKey, toolUrls } from '../lti/tool-urls';
 import { formatClock } from '../domain/time-format';
 import { publicDir, viewsDir } from '../paths';
-import { securityHeaders, originOf } from './security-headers';
+import { securityHeaders, originOf, setLtiHelmetHeaders } from './security-headers';
 import { errorMiddleware, notFoundMiddleware } from './error-handler';
 import type { Logger } from './logger';
 import { learnerRoutes } from './routes/learner-routes';
@@ -29,6 +30,7 @@ import { DEFAULT_RATE_LIMITS, rateLimits, type RateLimits } from './rate-limit';
 import { opsRoutes } from './routes/ops-routes';
 import { requestContext } from './logger';
 import { ltijsMongoState } from '../store/mongo/ltijs-connection';
+import { hasLtikSession } from '../lti/lti-runtime';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -55,9 +57,19 @@ export function buildApp(deps: AppDeps): Express {
   const { config, stores, lti, attendance, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on the tool's pages (their answers are no-store; hashing every panel cost CPU). Static
+  // files keep theirs (express.static sets its own).
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', viewsDir);
+  // Views include partials by absolute name ('/partials/head'), resolved against the views folder:
+  // a relative include made ejs probe the disk (fs.existsSync) on every include of every render.
+  // Options given here, not through 'view options' (ejs reads those from a view variable named
+  // `settings`, which some views use for the course's settings).
+  app.engine('ejs', (file: string, data: object, done: (err: Error | null, html?: string) => void) => {
+    ejs.renderFile(file, data as ejs.Data, { root: viewsDir, cache: app.enabled('view cache') }, (err, html) => done(err, html));
+  });
   if (config.nodeEnv === 'production') app.set('view cache', true);
   app.locals.clock = formatClock;
 
@@ -91,15 +103,14 @@ export function buildApp(deps: AppDeps): Express {
     res.render('setup', { title: 'Registrar Asistencia SENCE en tu plataforma', urls: toolUrls(config.publicUrl) });
   });
 
-  // LTI: parameter shapes checked before ltijs sees anything (issue #7), then ltijs (login, keys,
-  // register, launch, ltik validation)…
-  app.use(['/lti', '/sence', '/cb'], noStore);
-  app.use('/lti', ltiRequestShape());
+  // LTI: parameter shapes checked before ltijs sees anything (issue #7), then the runtime's own
+  // steps (login nonce, launch checks, the ltik: lti.router)…
+  app.use(['/sence', '/cb'], noStore);
   const sameSiteOnly = originCheck({ publicUrl: config.publicUrl, platforms: lti.platformOrigins });
-  app.use(['/lti', '/sence'], sameSiteOnly);
-  app.use('/lti', lti.router);
-  app.use('/lti', lti.app);
-  // …then the host routes that need a validated launch.
+  app.use('/sence', sameSiteOnly);
+  // …then the host routes that need a validated launch. A request whose ltik the runtime already
+  // resolved is served by them directly; everything else (login, launch, keys, registration, a
+  // missing or bad ltik) passes through ltijs first, as before.
   const ltiHost = express.Router();
   // ltijs's helmet adds COEP require-corp and COOP same-origin: they isolate the panel's SENCE
   // window from the LMS frame and break popups and clicks inside LMS iframes. Our CSP covers framing.
@@ -123,6 +134,23 @@ export function buildApp(deps: AppDeps): Express {
   ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
   ltiHost.use(coordinatorRoutes(coordinator));
   ltiHost.use(deepLinkingRoutes({ provider: lti.provider, launchUrl: toolUrls(config.publicUrl).launch }));
+
+  // Everything under /lti up to the host routes in ONE mounted router: each mount strips and
+  // restores the /lti prefix, and every change of req.url re-parses it (a measurable share of a
+  // panel view with five mounts, issue #8).
+  const ltiFront = express.Router();
+  ltiFront.use(noStore, ltiRequestShape(), sameSiteOnly, lti.router);
+  ltiFront.use((_req, res, next) => {
+    // Not resolved by the runtime: leave this router, on to ltijs (below).
+    if (!hasLtikSession(res)) return next('router');
+    setLtiHelmetHeaders(res);
+    next();
+  });
+  ltiFront.use(ltiHost);
+  // A resolved request no host route answers is a 404 here (ltijs has no page of its own for it).
+  ltiFront.use(notFoundMiddleware);
+  app.use('/lti', ltiFront);
+  app.use('/lti', lti.app);
   app.use('/lti', ltiHost);
 
   // SENCE callbacks and the SENCE window's buttons: outside /lti, no ltik, no cookie.

@@ -56,7 +56,7 @@ export function renderError(logger: Logger, req: Request, res: Response, error: 
  */
 export function sendView(res: Response, view: string, data: Record<string, unknown>, onError?: (err: unknown) => void): void {
   ejs
-    .renderFile(path.join(viewsDir, `${view}.ejs`), data)
+    .renderFile(path.join(viewsDir, `${view}.ejs`), data, { root: viewsDir })
     .then((html) => {
       res.type('html').send(html);
     })

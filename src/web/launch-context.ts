@@ -4,15 +4,30 @@ import { courseRef } from '../lti/platform-storage';
 import type { IdToken } from 'ltijs';
 import { AppError } from '../errors';
 import { identityFromLaunch, type LaunchIdentity } from '../lti/identity';
+import { deepFreeze } from '../lti/launch-session-cache';
 import type { Course, Learner } from '../domain/types';
 import type { Stores } from '../store/ports';
 import type { RequestInfo } from '../application/attendance-service';
 
+/**
+ * Identities derived from launch records the runtime keeps frozen and shares between requests
+ * (lti/launch-session-cache.ts): the same record always gives the same identity, so it is derived
+ * once (frozen too), not by every middleware and route of every poll.
+ */
+const sharedIdentities = new WeakMap<object, LaunchIdentity>();
+
 export function launchIdentity(res: Response): LaunchIdentity {
   const token = (res.locals as { token?: IdToken }).token;
   if (!token) throw new AppError('lti-missing-ltik', 401, 'Tu sesión en la herramienta no es válida. Vuelve a entrar desde tu curso.');
-  return identityFromLaunch(token);
+  if (!Object.isFrozen(token)) return identityFromLaunch(token);
+  let identity = sharedIdentities.get(token);
+  if (!identity) {
+    identity = deepFreeze(identityFromLaunch(token));
+    sharedIdentities.set(token, identity);
+  }
+  return identity;
 }
+
 
 export function ltikOf(res: Response): string {
   return String((res.locals as { ltik?: string }).ltik ?? '');

@@ -81,6 +81,17 @@ export function requestHygiene(): RequestHandler {
   };
 }
 
+/**
+ * Express 5's `req.query` is a getter that parses the query string again on every read (a long
+ * ltik, read by this guard, the ltik check, the course binding and the routes): parse it once and
+ * keep the result as the request's own value. ltijs's Express 4 app then uses it as is too (its
+ * query middleware only parses when `req.query` is unset), so nothing re-reads the query with `qs`.
+ */
+export function pinQuery(req: Request): void {
+  if (Object.prototype.hasOwnProperty.call(req, 'query')) return;
+  Object.defineProperty(req, 'query', { value: req.query, writable: true, configurable: true, enumerable: true });
+}
+
 /** Names whose value is not one bounded string (or, for other names, is a nested object). */
 export function badParameters(params: unknown): string[] {
   if (params === undefined || params === null) return [];
@@ -141,6 +152,7 @@ export function ltiRequestShape(): RequestHandler {
     next();
   };
   return (req, res, next) => {
+    pinQuery(req);
     if (hasBody(req) && req.method === 'POST' && req.path === UPLOAD_PATH && req.is('multipart/form-data')) {
       receiveFile(req, res, (err?: unknown) => (err ? next(err) : check(req, res, next)));
       return;

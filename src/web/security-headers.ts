@@ -24,30 +24,58 @@ export function originOf(url: string): string | null {
 }
 
 export function securityHeaders(origins: AllowedOrigins) {
+  // The policy changes only when the list of registered platforms does (a new array every refresh):
+  // build it once per list, not on every request.
+  let builtFor: string[] | null = null;
+  let policy = '';
   return (_req: Request, res: Response, next: NextFunction): void => {
     const platforms = origins.platforms();
-    const formAction = unique(["'self'", ...origins.sence, ...platforms]);
-    const frameAncestors = unique(["'self'", ...platforms, ...origins.extraFrameAncestors]);
-    res.setHeader(
-      'Content-Security-Policy',
-      [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        `form-action ${formAction.join(' ')}`,
-        `frame-ancestors ${frameAncestors.join(' ')}`,
-      ].join('; '),
-    );
+    if (platforms !== builtFor) {
+      builtFor = platforms;
+      policy = contentSecurityPolicy(platforms, origins);
+    }
+    res.setHeader('Content-Security-Policy', policy);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   };
 }
 
+function contentSecurityPolicy(platforms: string[], origins: AllowedOrigins): string {
+  const formAction = unique(["'self'", ...origins.sence, ...platforms]);
+  const frameAncestors = unique(["'self'", ...platforms, ...origins.extraFrameAncestors]);
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    `form-action ${formAction.join(' ')}`,
+    `frame-ancestors ${frameAncestors.join(' ')}`,
+  ].join('; ');
+}
+
 function unique(values: string[]): string[] {
   return [...new Set(values.filter(Boolean))];
+}
+
+/**
+ * The headers ltijs's helmet puts on every /lti answer it passes through (helmet 6 defaults without
+ * frameguard and CSP, which ours replace, and without COEP/COOP, which break the SENCE window from an
+ * LMS frame). Requests the runtime resolved itself skip ltijs's app, so the host sets them.
+ */
+const LTI_HELMET_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['Origin-Agent-Cluster', '?1'],
+  ['Strict-Transport-Security', 'max-age=15552000; includeSubDomains'],
+  ['X-DNS-Prefetch-Control', 'off'],
+  ['X-Download-Options', 'noopen'],
+  ['X-Permitted-Cross-Domain-Policies', 'none'],
+  ['X-XSS-Protection', '0'],
+];
+
+export function setLtiHelmetHeaders(res: Response): void {
+  for (const [name, value] of LTI_HELMET_HEADERS) res.setHeader(name, value);
 }
