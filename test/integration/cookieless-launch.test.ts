@@ -267,8 +267,11 @@ describe('the session: the ltik alone, with an expiry and a course', () => {
     expect((await sys.stores.learners.get(key))?.name).toBe('Ana Pérez');
   });
 
-  it('an ltik whose platform was deactivated is refused', async () => {
+  it('an ltik whose platform was deactivated is refused, also one the tool has just resolved and keeps in memory', async () => {
     const ana = await launchAs(sys, 'ana');
+    // Used once: its records are now in the runtime's 30-second cache.
+    const before = await ana.client.get(`${sys.url}/lti/api/status`, { authorization: `Bearer ${ana.ltik}`, 'x-asistencia-course': ana.course, accept: 'application/json' });
+    expect(before.status).toBe(200);
     const platform = await sys.lti.provider.getPlatform(sys.lms!.issuer, sys.lms!.clientId);
     await (platform as unknown as { platformActive(a?: boolean): Promise<boolean> }).platformActive(false);
     await sys.lti.refreshPlatformOrigins();
@@ -276,9 +279,26 @@ describe('the session: the ltik alone, with an expiry and a course', () => {
       const res = await openToolPage(sys, ana, '/lti/');
       expect(res.status).toBe(401);
       expect(res.text).toContain('La plataforma de este curso ya no está activa en Asistencia SENCE');
+      const poll = await ana.client.get(`${sys.url}/lti/api/status`, { authorization: `Bearer ${ana.ltik}`, 'x-asistencia-course': ana.course, accept: 'application/json' });
+      expect(poll.status).toBe(401);
     } finally {
       await (platform as unknown as { platformActive(a?: boolean): Promise<boolean> }).platformActive(true);
       await sys.lti.refreshPlatformOrigins();
+    }
+  });
+
+  it('a page served on the ltik alone keeps the protective headers, without the isolation that breaks the SENCE window', async () => {
+    const ana = await launchAs(sys, 'ana');
+    for (const res of [await openToolPage(sys, ana, '/lti/'), await ana.client.get(`${sys.url}/lti/api/status`, { authorization: `Bearer ${ana.ltik}`, 'x-asistencia-course': ana.course, accept: 'application/json' })]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-security-policy')).toContain('frame-ancestors');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('strict-transport-security')).toBe('max-age=15552000; includeSubDomains');
+      expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(res.headers.get('x-permitted-cross-domain-policies')).toBe('none');
+      expect(res.headers.get('cache-control')).toContain('no-store');
+      expect(res.headers.get('cross-origin-embedder-policy')).toBeNull();
+      expect(res.headers.get('cross-origin-opener-policy')).toBeNull();
     }
   });
 });
