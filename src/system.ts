@@ -174,7 +174,11 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const logger = options.logger ?? consoleLogger;
   logUnhandledRejections(logger);
   const now = options.now ?? (() => new Date());
-  const opened = await openStores({ mongodbUri: config.mongodbUri, sqliteFile: config.sqliteFile });
+  const opened = await openStores({
+    mongodbUri: config.mongodbUri,
+    sqliteFile: config.sqliteFile,
+    walCheckpointer: { onError: (error) => logger.log('error', 'the SQLite WAL checkpointer stopped; SQLite checkpoints on its own again', { cause: error.message }) },
+  });
   const { stores } = opened;
   // OTECs stored before issue #7 are linked to the platforms of the courses that use them.
   for (const m of await migrateLegacyOtecs(stores, now())) {

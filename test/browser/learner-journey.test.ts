@@ -11,8 +11,10 @@
  * container; and a browser whose storage answers nothing gets "Abrir en una ventana nueva", which works.
  * Screenshots go to test-output/screenshots/.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
-import { chromiumAvailable, clickInToolFrame, openBrowser, shot, thirdPartyCookiesProbe, type ThirdPartyCookies } from '../support/browser';
+import { chromiumAvailable, clickInToolFrame, openBrowser, SCREENSHOTS, shot, thirdPartyCookiesProbe, type ThirdPartyCookies } from '../support/browser';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 import { DEMO_CLAVEUNICA_PASSWORD } from '../../src/simulators/sence';
 import { formatAccredited } from '../../src/domain/time-format';
@@ -56,6 +58,8 @@ describeIfChromium('learner and instructor journeys in Chromium, LMS and tool on
     expect(new URL(sys.config.publicUrl).hostname).toBe('localhost');
   });
   afterAll(async () => {
+    // For a journey that fails only under load: what the tool refused or failed, beside the screenshots.
+    if (sys) writeFileSync(path.join(SCREENSHOTS, '..', 'learner-journey-tool-log.json'), JSON.stringify(sys.logger.lines.filter((l) => l.level !== 'info' || Number(l.fields.status) >= 400), null, 1));
     await sys?.stop();
   });
 

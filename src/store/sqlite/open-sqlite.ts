@@ -271,8 +271,12 @@ export function migrateSqlite(db: Database): void {
  * Opens (creating if needed) the SQLite file, sets the pragmas the tool relies on and migrates it.
  * `':memory:'` is accepted for tests (WAL does not apply there).
  */
+export function isInMemory(file: string): boolean {
+  return file === ':memory:' || file === '';
+}
+
 export function openSqliteDatabase(file: string): Database {
-  const inMemory = file === ':memory:' || file === '';
+  const inMemory = isInMemory(file);
   let db: Database | undefined;
   try {
     if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

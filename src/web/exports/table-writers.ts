@@ -3,7 +3,7 @@
  * decimal comma, CRLF) and XLSX through exceljs. Times are America/Santiago wall time. Text cells
  * are neutralised against spreadsheet formulas in both.
  */
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { neutralizeFormula, type Cell, type Table } from '../../domain/export-table';
 
 const PARTS = new Intl.DateTimeFormat('en-GB', {
@@ -46,7 +46,9 @@ export function toCsv(table: Table): Buffer {
 }
 
 export async function toXlsx(table: Table, meta: { title: string }): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  // Loaded on the first XLSX export, not at start-up: exceljs alone is ~22 MB of RSS (issue #8).
+  const { default: Excel } = (await import('exceljs')) as unknown as { default: typeof ExcelJS };
+  const wb = new Excel.Workbook();
   wb.creator = 'Asistencia SENCE';
   wb.title = meta.title;
   const ws = wb.addWorksheet(table.name, { views: [{ state: 'frozen', ySplit: 1 }] });
