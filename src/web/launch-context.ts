@@ -49,17 +49,20 @@ export async function recordLaunch(stores: Stores, identity: LaunchIdentity): Pr
 }
 
 /**
- * The learner and course records for a page: written from the signed launch when this request IS
- * the launch (the LMS's form_post with an id_token), read otherwise — showing a page again (the
- * panel reloading itself, a staff link) writes nothing. A record missing for any reason is written.
+ * The course record for a page: written from the signed launch (with the learner's) when this
+ * request IS the launch (the LMS's form_post with an id_token), read otherwise — showing a page again
+ * (the panel reloading itself, a staff link) writes nothing and reads only the course, whose title
+ * and settings the page shows. A missing course is written (with the learner). The learner's record
+ * is not read on a page view: nothing on the page comes from it, the launch wrote it, and every start
+ * of a SENCE session writes it again (recordLaunch); it was a tenth of a panel view's reads (issue #8).
  */
-export async function launchRecords(req: Request, stores: Stores, identity: LaunchIdentity): Promise<{ learner: Learner; course: Course }> {
+export async function launchRecords(req: Request, stores: Stores, identity: LaunchIdentity): Promise<{ course: Course }> {
   const isLaunch = typeof (req.body as Record<string, unknown> | undefined)?.id_token === 'string';
   if (!isLaunch) {
-    const [learner, course] = await Promise.all([stores.learners.get(identity.learner), stores.courses.get(identity.course)]);
-    if (learner && course) return { learner, course };
+    const course = await stores.courses.get(identity.course);
+    if (course) return { course };
   }
-  return recordLaunch(stores, identity);
+  return { course: (await recordLaunch(stores, identity)).course };
 }
 
 export function requestInfo(req: Request): RequestInfo {

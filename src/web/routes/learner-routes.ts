@@ -69,8 +69,8 @@ export function learnerRoutes(deps: LearnerDeps): Router {
       res.status(422).render('panel', { identity, ltik, panel, course, courseTitle: course?.title ?? identity.courseTitle });
       return;
     }
-    const { learner, course } = await launchRecords(req, stores, identity);
-    const panel = await attendance.panel(learner, course, course);
+    const { course } = await launchRecords(req, stores, identity);
+    const panel = await attendance.panel(identity.learner, course, course);
     // Staff landed on the course's state screen before this (staff-home-routes.ts).
     res.render('panel', { identity, ltik, panel, course, courseTitle: course.title });
   };
