@@ -341,7 +341,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
    */
   const ltikSession: RequestHandler = (req, res, next) => {
     if (req.path === '/login' || req.path === '/keys' || req.path === '/register') return next();
-    if ((req.body as Record<string, unknown> | undefined)?.id_token !== undefined) return next();
+    if (carriesIdToken(req)) return next();
     const ltik = presentedLtik(req);
     if (!ltik) return next();
     // The same ltik string verified before (same key) needs no second HMAC: its claims are cached
@@ -411,7 +411,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   // A launch's cookies parsed once with ltijs's secret (its own cookie-parser then skips): the launch
   // step reads a state cookie that came and stands in for one that did not. Other requests need none.
   const parseCookies = cookieParser(config.ltiKey);
-  router.use((req, res, next) => ((req.body as Record<string, unknown> | undefined)?.id_token !== undefined ? parseCookies(req, res, next) : next()));
+  router.use((req, res, next) => (carriesIdToken(req) ? parseCookies(req, res, next) : next()));
   router.use(verifyLaunchFirst);
   router.use(ltikSession);
 
@@ -438,7 +438,12 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   };
 }
 
-/** The ltik as ltijs reads it: `Authorization: Bearer`, then the body's `ltik`, then the query's. */
+/** A body with an id_token: the launch itself (ltijs's step), never a request the ltik authenticates. */
+function carriesIdToken(req: Request): boolean {
+  return (req.body as Record<string, unknown> | undefined)?.id_token !== undefined;
+}
+
+/** The ltik presented: `Authorization: Bearer`, then the body's `ltik`, then the query's (ltijs, for the requests it still resolves, looks at the query first). */
 function presentedLtik(req: Request): string | null {
   const auth = req.headers.authorization;
   if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) return auth.replace(/^Bearer\s+/i, '').trim() || null;
