@@ -268,10 +268,6 @@ export class AttendanceService {
       await this.rejectCallback(info, attempt, verdict.step, verdict.reason, parsed.raw, session);
       throw callbackError(verdict.code);
     }
-    if (!(await this.stores.attendance.markAttemptUsed(attempt.id, now))) {
-      await this.rejectCallback(info, attempt, 'attempt-unused', 'replayed (concurrent)', parsed.raw, session);
-      throw callbackError('sence-callback-replayed');
-    }
     const codes = verdict.codes;
     const f = parsed.fields;
     const next =
@@ -282,23 +278,31 @@ export class AttendanceService {
         : verdict.outcome === 'success'
           ? applyCloseSuccess(session, now)
           : applyCloseError(session, codes, now);
-    const stored = await this.writeOrReleaseAttempt(attempt.id, now, () => this.stores.attendance.updateSession(next, session.version));
-    if (!stored) {
-      await this.rejectCallback(info, attempt, 'session-version', 'session changed concurrently', parsed.raw, session);
+    const provenance = this.provenance(info, session);
+    // Attempt used, session written, answer kept: one unit (atomic on SQLite, see the port).
+    const recorded = await this.stores.attendance.recordCallback({
+      attemptId: attempt.id,
+      usedAt: now,
+      next,
+      expectedVersion: session.version,
+      answer: {
+        id: randomUUID(),
+        sessionId: session.id,
+        attemptId: attempt.id,
+        phase: attempt.phase,
+        outcome: verdict.outcome,
+        errorCodes: codes,
+        payload: parsed.raw,
+        receivedAt: now,
+        ...provenance,
+      },
+    });
+    if (!recorded.ok) {
+      if (recorded.conflict === 'attempt-used') await this.rejectCallback(info, attempt, 'attempt-unused', 'replayed (concurrent)', parsed.raw, session);
+      else await this.rejectCallback(info, attempt, 'session-version', 'session changed concurrently', parsed.raw, session);
       throw callbackError('sence-callback-replayed');
     }
-    const provenance = this.provenance(info, session);
-    await this.stores.attendance.saveAnswer({
-      id: randomUUID(),
-      sessionId: session.id,
-      attemptId: attempt.id,
-      phase: attempt.phase,
-      outcome: verdict.outcome,
-      errorCodes: codes,
-      payload: parsed.raw,
-      receivedAt: now,
-      ...provenance,
-    });
+    const stored = recorded.session;
     await this.audit({
       event: 'callback-accepted',
       accepted: true,
@@ -463,15 +467,6 @@ export class AttendanceService {
    * failure through (503: nothing of it was kept). Without this, a store hiccup between the two
    * writes would lose SENCE's answer for good (the attempt used, the session never updated).
    */
-  private async writeOrReleaseAttempt<T>(attemptId: string, usedAt: Date, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      await this.stores.attendance.releaseAttempt(attemptId, usedAt).catch(() => undefined);
-      throw error;
-    }
-  }
-
   private async rejectCallback(info: RequestInfo, attempt: CallbackAttempt | null, step: string, reason: string, body: unknown, session?: AttendanceSession): Promise<void> {
     const now = this.now();
     const entry: AuditEntry = {

@@ -10,6 +10,7 @@ import type { Stores } from './ports';
 import { isInMemory, openSqliteDatabase, type Database } from './sqlite/open-sqlite';
 import { startWalCheckpointer } from './sqlite/wal-checkpointer';
 import { SqliteAttendanceStore } from './sqlite/sqlite-attendance-store';
+import { GroupCommit } from './sqlite/group-commit';
 import { SqliteAuditLog } from './sqlite/sqlite-audit-log';
 import { SqliteCourseStore } from './sqlite/sqlite-course-store';
 import { SqliteLearnerStore } from './sqlite/sqlite-learner-store';
@@ -31,12 +32,14 @@ export interface OpenedStores {
  * the WAL checkpointer of a served file).
  */
 export function sqliteStores(db: Database, beforeClose?: () => Promise<void>): Stores {
+  // The callback's writes and audit entries of one moment share one commit (group-commit.ts).
+  const commits = new GroupCommit(db);
   return {
     learners: new SqliteLearnerStore(db),
     courses: new SqliteCourseStore(db),
     otecs: new SqliteOtecStore(db),
-    attendance: new SqliteAttendanceStore(db),
-    audit: new SqliteAuditLog(db),
+    attendance: new SqliteAttendanceStore(db, commits),
+    audit: new SqliteAuditLog(db, commits),
     logins: new SqliteLoginStateStore(db),
     rosters: new SqliteRosterStore(db),
     enrollments: new SqliteEnrollmentStore(db),
@@ -57,6 +60,8 @@ export function sqliteStores(db: Database, beforeClose?: () => Promise<void>): S
       }
     },
     async close() {
+      // Units queued in this turn are committed (their callers are waiting), then the file closes.
+      if (db.open) commits.flush();
       await beforeClose?.();
       if (db.open) db.close();
     },

@@ -89,7 +89,32 @@ export interface AttendanceStore {
 
   saveAnswer(answer: SenceAnswer): Promise<void>;
   listAnswers(sessionId: string): Promise<SenceAnswer[]>;
+
+  /**
+   * Records an accepted SENCE callback: marks the attempt used (only if it was unused), writes
+   * `next` (only if the stored version is still `expectedVersion`) and stores SENCE's answer.
+   * - `attempt-used`: another post of the same callback came first; nothing written.
+   * - `session-changed`: the session changed since it was read (another callback, the sweep); the
+   *   attempt stays used (a replay is refused), the session and the answer are not written.
+   * - a store failure: the attempt is left unused (the callback can be posted again).
+   * SQLite: one atomic unit, committed together with the other callbacks of the same moment (group
+   * commit). MongoDB: the three writes in that order, the attempt released if the session write
+   * fails (no transactions on FerretDB).
+   */
+  recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome>;
 }
+
+export interface CallbackRecord {
+  attemptId: string;
+  usedAt: Date;
+  next: AttendanceSession;
+  expectedVersion: number;
+  answer: SenceAnswer;
+}
+
+export type CallbackRecordOutcome =
+  | { ok: true; session: AttendanceSession }
+  | { ok: false; conflict: 'attempt-used' | 'session-changed' };
 
 export interface AuditFilter {
   course?: CourseKey;

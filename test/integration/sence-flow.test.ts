@@ -348,17 +348,31 @@ describe('bad input and attacks fail safely: 4xx, audit entry, nothing stored ch
     const trip = await pressPanelButton(sys, l.client, l.ltik, 'start');
     const callback = postBackForm(await loginAtClaveUnica(l.client, trip.atSence, u.customRut));
     // The store fails once between marking the attempt used and writing the session (SQLITE_BUSY,
-    // as FerretDB's SQLite backend answers under load).
+    // as FerretDB's SQLite backend answers under load). On SQLite the failure is inside the
+    // callback's one unit (its session statement throws); on MongoDB the session write throws.
+    const busy = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
     const store = sys.stores.attendance;
+    const sessionStatement = (store as unknown as { updateSessionStmt?: { get: (...args: unknown[]) => unknown } }).updateSessionStmt;
     const original = store.updateSession.bind(store);
-    store.updateSession = async () => {
-      store.updateSession = original;
-      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
-    };
+    let failures = 0;
+    if (sessionStatement) {
+      sessionStatement.get = () => {
+        delete (sessionStatement as { get?: unknown }).get; // back to the prototype's real statement
+        failures += 1;
+        throw busy();
+      };
+    } else {
+      store.updateSession = async () => {
+        store.updateSession = original;
+        failures += 1;
+        throw busy();
+      };
+    }
     try {
       const failed = await l.client.submit(callback);
       expect(failed.status).toBe(503);
       expect(failed.text).toContain('No se guardó nada de esta acción. Intenta nuevamente en unos minutos.');
+      expect(failures).toBe(1);
     } finally {
       store.updateSession = original;
     }

@@ -630,6 +630,105 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     });
   });
 
+  describe('AttendanceStore: recordCallback (an accepted SENCE callback)', () => {
+    async function startedSession(): Promise<{ session: AttendanceSession; attempt: CallbackAttempt }> {
+      const created = await stores.attendance.createSessionIfNoneActive(newSession());
+      if (!created.created) throw new Error('expected a new session');
+      const attempt = newAttempt(created.session.id);
+      await stores.attendance.createAttempt(attempt);
+      return { session: created.session, attempt };
+    }
+
+    function opened(session: AttendanceSession): AttendanceSession {
+      return { ...session, state: 'open', idSesionSence: 'SENCE-1', openedAt: at(MINUTE), senceStartFechaHora: '2025-03-04 10:00:00', senceZonaHoraria: 'America/Santiago' };
+    }
+
+    function answerFor(attempt: CallbackAttempt): SenceAnswer {
+      return {
+        id: nextId('ans'),
+        sessionId: attempt.sessionId,
+        attemptId: attempt.id,
+        phase: 'start',
+        outcome: 'success',
+        errorCodes: [],
+        payload: { IdSesionSence: 'SENCE-1', FechaHora: '2025-03-04 10:00:00' },
+        receivedAt: at(MINUTE),
+      };
+    }
+
+    it('marks the attempt used, writes the session (version + 1) and keeps the answer', async () => {
+      const { session, attempt } = await startedSession();
+      const answer = answerFor(attempt);
+      const outcome = await stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(MINUTE), next: opened(session), expectedVersion: session.version, answer });
+      expect(outcome).toEqual({ ok: true, session: { ...opened(session), version: session.version + 1 } });
+      expect(await stores.attendance.getSession(session.id)).toEqual({ ...opened(session), version: session.version + 1 });
+      expect((await stores.attendance.getAttempt(attempt.id))?.usedAt).toEqual(at(MINUTE));
+      expect(await stores.attendance.listAnswers(session.id)).toEqual([answer]);
+    });
+
+    it('the same callback again: attempt-used, and nothing more is written', async () => {
+      const { session, attempt } = await startedSession();
+      const first = await stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(MINUTE), next: opened(session), expectedVersion: session.version, answer: answerFor(attempt) });
+      expect(first.ok).toBe(true);
+      const again = await stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(2 * MINUTE), next: opened(session), expectedVersion: session.version + 1, answer: answerFor(attempt) });
+      expect(again).toEqual({ ok: false, conflict: 'attempt-used' });
+      expect(await stores.attendance.listAnswers(session.id)).toHaveLength(1);
+      expect((await stores.attendance.getSession(session.id))?.version).toBe(session.version + 1);
+      expect((await stores.attendance.getAttempt(attempt.id))?.usedAt).toEqual(at(MINUTE));
+    });
+
+    it('the session changed since it was read: session-changed, the attempt stays used, no answer, the session as the other writer left it', async () => {
+      const { session, attempt } = await startedSession();
+      const swept = await stores.attendance.updateSession({ ...session, state: 'abandoned', endedAt: at(30), endReason: 'sweep' }, session.version);
+      expect(swept).not.toBeNull();
+      const outcome = await stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(MINUTE), next: opened(session), expectedVersion: session.version, answer: answerFor(attempt) });
+      expect(outcome).toEqual({ ok: false, conflict: 'session-changed' });
+      expect(await stores.attendance.getSession(session.id)).toEqual(swept);
+      expect(await stores.attendance.listAnswers(session.id)).toEqual([]);
+      expect((await stores.attendance.getAttempt(attempt.id))?.usedAt).toEqual(at(MINUTE));
+    });
+
+    it('an unknown attempt: attempt-used, nothing written', async () => {
+      const { session } = await startedSession();
+      const outcome = await stores.attendance.recordCallback({ attemptId: 'no-such-attempt', usedAt: at(MINUTE), next: opened(session), expectedVersion: session.version, answer: answerFor(newAttempt(session.id)) });
+      expect(outcome).toEqual({ ok: false, conflict: 'attempt-used' });
+      expect(await stores.attendance.getSession(session.id)).toEqual(session);
+      expect(await stores.attendance.listAnswers(session.id)).toEqual([]);
+    });
+
+    it('the same callback posted five times at once: exactly one is recorded', async () => {
+      const { session, attempt } = await startedSession();
+      const outcomes = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) =>
+          stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(MINUTE + n), next: opened(session), expectedVersion: session.version, answer: answerFor(attempt) }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+      expect(outcomes.filter((o) => !o.ok).map((o) => !o.ok && o.conflict)).toEqual(['attempt-used', 'attempt-used', 'attempt-used', 'attempt-used']);
+      expect(await stores.attendance.listAnswers(session.id)).toHaveLength(1);
+      expect((await stores.attendance.getSession(session.id))?.version).toBe(session.version + 1);
+    });
+
+    it('callbacks of many sessions at once are each recorded, with their own answer', async () => {
+      const started = [];
+      for (let i = 0; i < 12; i += 1) {
+        const created = await stores.attendance.createSessionIfNoneActive(newSession({ learner: { ...learnerA, sub: `many-${i}` } }));
+        if (!created.created) throw new Error('expected a new session');
+        const attempt = newAttempt(created.session.id);
+        await stores.attendance.createAttempt(attempt);
+        started.push({ session: created.session, attempt });
+      }
+      const outcomes = await Promise.all(
+        started.map(({ session, attempt }) => stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(MINUTE), next: opened(session), expectedVersion: session.version, answer: answerFor(attempt) })),
+      );
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      for (const { session, attempt } of started) {
+        expect((await stores.attendance.getSession(session.id))?.state).toBe('open');
+        expect((await stores.attendance.listAnswers(session.id)).map((a) => a.attemptId)).toEqual([attempt.id]);
+      }
+    });
+  });
+
   describe('AttendanceStore: SENCE answers', () => {
     it('saves answers and lists those of a session in arrival order, payload exact', async () => {
       const start: SenceAnswer = {

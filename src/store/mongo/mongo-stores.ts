@@ -24,7 +24,7 @@ import type {
   SentFields,
   SessionState,
 } from '../../domain/types';
-import type { AttendanceStore, AuditFilter, AuditLog, CourseStore, IssuedLoginState, LearnerStore, LoginStateStore, OtecStore, RegistrationInviteStore } from '../ports';
+import type { AttendanceStore, AuditFilter, CallbackRecord, CallbackRecordOutcome, AuditLog, CourseStore, IssuedLoginState, LearnerStore, LoginStateStore, OtecStore, RegistrationInviteStore } from '../ports';
 import {
   activeLockModel,
   answerModel,
@@ -598,6 +598,21 @@ export class MongoAttendanceStore implements AttendanceStore {
   async releaseAttempt(id: string, at: Date): Promise<boolean> {
     const result = await this.attempts.updateOne({ _id: id, usedAt: at }, { $set: { usedAt: null } }).exec();
     return result.modifiedCount === 1;
+  }
+
+  /** Three writes in order (no transactions on FerretDB); the attempt is released if the session write fails. */
+  async recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome> {
+    if (!(await this.markAttemptUsed(record.attemptId, record.usedAt))) return { ok: false, conflict: 'attempt-used' };
+    let session: AttendanceSession | null;
+    try {
+      session = await this.updateSession(record.next, record.expectedVersion);
+    } catch (error) {
+      await this.releaseAttempt(record.attemptId, record.usedAt).catch(() => undefined);
+      throw error;
+    }
+    if (!session) return { ok: false, conflict: 'session-changed' };
+    await this.saveAnswer(record.answer);
+    return { ok: true, session };
   }
 
   async saveAnswer(answer: SenceAnswer): Promise<void> {

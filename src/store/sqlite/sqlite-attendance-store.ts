@@ -10,7 +10,8 @@ import type {
   SentFields,
   SessionState,
 } from '../../domain/types';
-import type { AttendanceStore } from '../ports';
+import type { AttendanceStore, CallbackRecord, CallbackRecordOutcome } from '../ports';
+import type { GroupCommit } from './group-commit';
 import { ACTIVE_STATES_SQL, type Database } from './open-sqlite';
 import { fromMs, fromMsOrNull, isSqliteConstraint, json, parseJson, toMs, toMsOrNull } from './sqlite-codec';
 
@@ -179,8 +180,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
   private readonly listAnswersStmt;
 
   private readonly createAttemptUnlessOpenTx;
+  private readonly commits: GroupCommit;
 
-  constructor(db: Database) {
+  constructor(db: Database, commits: GroupCommit) {
+    this.commits = commits;
     // IMMEDIATE: the write lock is taken before the read, so two processes cannot both miss.
     this.createAttemptUnlessOpenTx = db.transaction((attempt: CallbackAttempt, now: Date): CallbackAttempt => {
       const open = this.findOpenAttemptStmt.get(attempt.sessionId, attempt.phase, toMs(now));
@@ -342,7 +345,22 @@ export class SqliteAttendanceStore implements AttendanceStore {
     return this.releaseAttemptStmt.run(id, toMs(at)).changes === 1;
   }
 
+  async recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome> {
+    // One unit of the group commit: all of it or (on a store failure) none of it.
+    return this.commits.run((): CallbackRecordOutcome => {
+      if (this.markAttemptUsedStmt.run(toMs(record.usedAt), record.attemptId).changes !== 1) return { ok: false, conflict: 'attempt-used' };
+      const row = this.updateSessionStmt.get({ ...sessionParams(record.next, record.expectedVersion + 1), expected_version: record.expectedVersion });
+      if (!row) return { ok: false, conflict: 'session-changed' };
+      this.insertAnswer(record.answer);
+      return { ok: true, session: toSession(row) };
+    });
+  }
+
   async saveAnswer(answer: SenceAnswer): Promise<void> {
+    this.insertAnswer(answer);
+  }
+
+  private insertAnswer(answer: SenceAnswer): void {
     this.insertAnswerStmt.run(
       answer.id,
       answer.sessionId,

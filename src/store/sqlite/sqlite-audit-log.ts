@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditEvent } from '../../domain/types';
 import type { AuditFilter, AuditLog } from '../ports';
+import type { GroupCommit } from './group-commit';
 import type { Database } from './open-sqlite';
 import { fromMs, json, parseJson, toMs } from './sqlite-codec';
 
@@ -50,9 +51,11 @@ export class SqliteAuditLog implements AuditLog {
   private readonly db: Database;
   private readonly insertStmt;
   private readonly repeatStmt;
+  private readonly commits: GroupCommit;
 
-  constructor(db: Database) {
+  constructor(db: Database, commits: GroupCommit) {
     this.db = db;
+    this.commits = commits;
     this.insertStmt = db.prepare<[AuditRow]>(
       `INSERT INTO app_audit (id, at, event, accepted, reason, source_ip, learner_issuer, learner_client_id,
          learner_sub, course_issuer, course_client_id, course_context_id, session_id, details, count, last_at, fingerprint)
@@ -88,7 +91,11 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    this.insertStmt.run(this.row(entry, null));
+    // A plain insert: committed with the other writes of the same moment (group commit).
+    const row = this.row(entry, null);
+    await this.commits.run(() => {
+      this.insertStmt.run(row);
+    });
   }
 
   async recordRepeatable(entry: AuditEntry, fingerprint: string, since: Date): Promise<void> {
