@@ -47,6 +47,16 @@ function isStoreFailure(error: unknown, depth: number): boolean {
   return isStoreFailure(e.cause, depth + 1) || isStoreFailure(e.reason, depth + 1);
 }
 
+/**
+ * "Database is locked": FerretDB on its SQLite backend answers so when many write at once (and
+ * SQLite after its busy timeout). The write did not happen, so it may be tried again.
+ */
+export function isStoreBusy(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown };
+  return e.code === 'SQLITE_BUSY' || (typeof e.message === 'string' && /database is locked|SQLITE_BUSY/.test(e.message));
+}
+
 export function isStoreUnavailable(error: unknown): boolean {
   if (error instanceof AppError) return error.code === 'store-unavailable';
   return isStoreFailure(error, 0);

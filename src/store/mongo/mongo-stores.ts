@@ -4,6 +4,7 @@
  * (read with .lean()) and domain records. Behaviour is pinned by test/integration/store-contract.test.ts.
  */
 import type { Connection, Model } from 'mongoose';
+import { isStoreBusy } from '../store-unavailable';
 import type {
   AnswerOutcome,
   AttemptPhase,
@@ -74,6 +75,24 @@ async function retryOnDuplicate<T>(operation: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     return operation();
+  }
+}
+
+/** Tries of a write that found the store busy (FerretDB's SQLite backend under many writers). */
+export const BUSY_TRIES = 5;
+
+/**
+ * Runs `write` again, after a short pause, while the store answers "database is locked" (the write
+ * did not happen), at most BUSY_TRIES times; any other error, or the last one, is thrown.
+ */
+async function retryWhenBusy<T>(write: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (tries >= BUSY_TRIES || !isStoreBusy(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * tries + Math.floor(Math.random() * 20)));
+    }
   }
 }
 
@@ -600,18 +619,28 @@ export class MongoAttendanceStore implements AttendanceStore {
     return result.modifiedCount === 1;
   }
 
-  /** Three writes in order (no transactions on FerretDB); the attempt is released if the session write fails. */
+  /**
+   * Three writes in order (no transactions on FerretDB); each is tried again while the store is busy
+   * (retryWhenBusy: the accepted callback should not be lost to a momentary lock). The attempt is
+   * released if the session write fails for good; an answer already stored by an earlier try counts.
+   */
   async recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome> {
-    if (!(await this.markAttemptUsed(record.attemptId, record.usedAt))) return { ok: false, conflict: 'attempt-used' };
+    if (!(await retryWhenBusy(() => this.markAttemptUsed(record.attemptId, record.usedAt)))) return { ok: false, conflict: 'attempt-used' };
     let session: AttendanceSession | null;
     try {
-      session = await this.updateSession(record.next, record.expectedVersion);
+      session = await retryWhenBusy(() => this.updateSession(record.next, record.expectedVersion));
     } catch (error) {
-      await this.releaseAttempt(record.attemptId, record.usedAt).catch(() => undefined);
+      await retryWhenBusy(() => this.releaseAttempt(record.attemptId, record.usedAt)).catch(() => undefined);
       throw error;
     }
     if (!session) return { ok: false, conflict: 'session-changed' };
-    await this.saveAnswer(record.answer);
+    await retryWhenBusy(async () => {
+      try {
+        await this.saveAnswer(record.answer);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error; // stored by a try whose answer was lost
+      }
+    });
     return { ok: true, session };
   }
 
