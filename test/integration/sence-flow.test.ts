@@ -393,7 +393,8 @@ describe('bad input and attacks fail safely: 4xx, audit entry, nothing stored ch
     const trip = await pressPanelButton(sys, l.client, l.ltik, 'start');
     const callback = postBackForm(await loginAtClaveUnica(l.client, trip.atSence, u.customRut));
     const store = sys.stores.attendance;
-    const originals = { updateSession: store.updateSession.bind(store), saveAnswer: store.saveAnswer.bind(store) };
+    const originals = { markAttemptUsed: store.markAttemptUsed.bind(store), updateSession: store.updateSession.bind(store), saveAnswer: store.saveAnswer.bind(store) };
+    const before = (await sys.stores.attendance.listSessions({ issuer: sys.lms!.issuer, clientId: sys.lms!.clientId, sub: u.id }, { issuer: sys.lms!.issuer, clientId: sys.lms!.clientId, contextId: sys.lms!.course.contextId }))[0]!;
     let failures = 0;
     const busyOnce = <A extends unknown[], R>(real: (...args: A) => Promise<R>, when: 'before' | 'after') => {
       let failed = false;
@@ -406,18 +407,24 @@ describe('bad input and attacks fail safely: 4xx, audit entry, nothing stored ch
         throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
       };
     };
-    store.updateSession = busyOnce(originals.updateSession, 'before');
+    // Each of the three writes happens, and its answer is lost once: every retry must find it done.
+    store.markAttemptUsed = busyOnce(originals.markAttemptUsed, 'after');
+    store.updateSession = busyOnce(originals.updateSession, 'after');
     store.saveAnswer = busyOnce(originals.saveAnswer, 'after');
     try {
       const ok = await l.client.submit(callback);
       expect(ok.status).toBe(200);
       expect(ok.text).toContain('Asistencia correctamente ingresada');
-      expect(failures).toBe(2);
+      expect(failures).toBe(3);
     } finally {
       Object.assign(store, originals);
     }
     const session = (await sys.stores.attendance.listSessions({ issuer: sys.lms!.issuer, clientId: sys.lms!.clientId, sub: u.id }, { issuer: sys.lms!.issuer, clientId: sys.lms!.clientId, contextId: sys.lms!.course.contextId }))[0]!;
     expect(session.state).toBe('open');
+    expect(session.version).toBe(before.version + 1);
+    expect(await sys.stores.attendance.listAnswers(session.id)).toHaveLength(1);
+    const again = await l.client.submit(callback);
+    expect(again.status).toBe(409);
     expect(await sys.stores.attendance.listAnswers(session.id)).toHaveLength(1);
   });
 

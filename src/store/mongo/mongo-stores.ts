@@ -4,6 +4,7 @@
  * (read with .lean()) and domain records. Behaviour is pinned by test/integration/store-contract.test.ts.
  */
 import type { Connection, Model } from 'mongoose';
+import { isDeepStrictEqual } from 'node:util';
 import { isStoreBusy } from '../store-unavailable';
 import type {
   AnswerOutcome,
@@ -127,7 +128,8 @@ async function withMutex<T>(
   try {
     return { busy: false, value: await critical() };
   } finally {
-    await model.deleteOne({ _id: name, at }).exec();
+    // Left behind, the mutex would turn the caller's next try into "busy" for MUTEX_STALE_MS.
+    await retryWhenBusy(() => model.deleteOne({ _id: name, at }).exec());
   }
 }
 
@@ -625,10 +627,25 @@ export class MongoAttendanceStore implements AttendanceStore {
    * released if the session write fails for good; an answer already stored by an earlier try counts.
    */
   async recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome> {
-    if (!(await retryWhenBusy(() => this.markAttemptUsed(record.attemptId, record.usedAt)))) return { ok: false, conflict: 'attempt-used' };
+    // A busy answer may hide a write that happened: a try after the first one checks for it first.
+    let retrying = false;
+    const used = await retryWhenBusy(async () => {
+      if (retrying && (await this.attemptUsedAt(record.attemptId)) === record.usedAt.getTime()) return true;
+      retrying = true;
+      return this.markAttemptUsed(record.attemptId, record.usedAt);
+    });
+    if (!used) return { ok: false, conflict: 'attempt-used' };
     let session: AttendanceSession | null;
+    retrying = false;
     try {
-      session = await retryWhenBusy(() => this.updateSession(record.next, record.expectedVersion));
+      session = await retryWhenBusy(async () => {
+        if (retrying) {
+          const written = await this.sessionWritten(record.next, record.expectedVersion + 1);
+          if (written) return written;
+        }
+        retrying = true;
+        return this.updateSession(record.next, record.expectedVersion);
+      });
     } catch (error) {
       await retryWhenBusy(() => this.releaseAttempt(record.attemptId, record.usedAt)).catch(() => undefined);
       throw error;
@@ -642,6 +659,19 @@ export class MongoAttendanceStore implements AttendanceStore {
       }
     });
     return { ok: true, session };
+  }
+
+  private async attemptUsedAt(id: string): Promise<number | null> {
+    const doc = await this.attempts.findById(id).select({ usedAt: 1 }).lean<Pick<AttemptDoc, 'usedAt'>>().exec();
+    return doc?.usedAt ? doc.usedAt.getTime() : null;
+  }
+
+  /** The stored session when it is exactly `next` at `version` (written by an earlier try), else null. */
+  private async sessionWritten(next: AttendanceSession, version: number): Promise<AttendanceSession | null> {
+    const doc = await this.sessions.findOne({ _id: next.id, version }).lean<SessionDoc>().exec();
+    if (!doc) return null;
+    const stored = toSession(doc);
+    return isDeepStrictEqual(stored, { ...next, version }) ? stored : null;
   }
 
   async saveAnswer(answer: SenceAnswer): Promise<void> {
