@@ -3,7 +3,6 @@
  * (REFERENCE §2), host routes for /lti/* come after it (they then see res.locals.token).
  */
 import express, { type Express } from 'express';
-import ejs from 'ejs';
 import type { Config } from '../config';
 import type { Stores } from '../store/ports';
 import type { LtiRuntime } from '../lti/lti-runtime';
@@ -31,6 +30,7 @@ import { opsRoutes } from './routes/ops-routes';
 import { requestContext } from './logger';
 import { ltijsMongoState } from '../store/mongo/ltijs-connection';
 import { hasLtikSession } from '../lti/lti-runtime';
+import { ejsViewEngine } from './view-engine';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -63,13 +63,8 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', viewsDir);
-  // Views include partials by absolute name ('/partials/head'), resolved against the views folder:
-  // a relative include made ejs probe the disk (fs.existsSync) on every include of every render.
-  // Options given here, not through 'view options' (ejs reads those from a view variable named
-  // `settings`, which some views use for the course's settings).
-  app.engine('ejs', (file: string, data: object, done: (err: Error | null, html?: string) => void) => {
-    ejs.renderFile(file, data as ejs.Data, { root: viewsDir, cache: app.enabled('view cache') }, (err, html) => done(err, html));
-  });
+  // Compiled once per view when 'view cache' is on; partials included by absolute name (view-engine.ts).
+  app.engine('ejs', ejsViewEngine({ root: viewsDir, cached: () => app.enabled('view cache') }));
   if (config.nodeEnv === 'production') app.set('view cache', true);
   app.locals.clock = formatClock;
 
