@@ -2,8 +2,10 @@
  * Hot-path benchmarks (`npm run bench -- panel | callback | scale | mongo`). Each run measures, with
  * the same client (autocannon) at the same concurrency, a bare Express 5 "hello" server (the
  * baseline, its own child process) and then the tool (another child: tool + LMS simulator + SENCE
- * emulator, bench/hot-path-server.ts), and prints req/s, p50/p99, the ratio to the baseline and the
- * tool's peak RSS (sampled every 200 ms during the measurement).
+ * emulator, bench/hot-path-server.ts), and prints req/s, p50/p99, the ratio to the baseline, the
+ * tool's peak RSS (sampled every 200 ms during the measurement) and each server's CPU per measured
+ * response (main thread and all threads, from the end of the warm-up to the end of the run: steadier
+ * than req/s when the VM's speed swings, with the bare server's as the yardstick).
  *   panel     GET /lti/?ltik=… (the learner's panel) and GET /lti/api/status (its poll), 100 connections
  *   callback  POST /cb/ok/<attempt>.<token>: a real attempt each time (full verification and write)
  *   scale     the panel on an empty store, then on one seeded with 100,000 learners and 1,000,000
@@ -99,6 +101,14 @@ class Child {
     this.proc.send(m);
   }
 
+  /** The child's CPU so far (all threads, and its main thread), ms. */
+  async cpuSample(): Promise<{ cpuMs: number; mainThreadCpuMs: number }> {
+    const reply = this.next('memory');
+    this.send({ type: 'memory' });
+    const { memory } = await reply;
+    return { cpuMs: memory.cpuMs, mainThreadCpuMs: memory.mainThreadCpuMs };
+  }
+
   /** Samples the child's RSS every 200 ms from now on (peakRssMb keeps the maximum). */
   sampleMemory(): void {
     this.sampler ??= setInterval(() => this.send({ type: 'memory' }), 200);
@@ -127,6 +137,11 @@ interface Figures {
   errors: number;
   /** Responses by status code, e.g. { '200': 480, '503': 20 }. */
   statuses: Record<string, number>;
+  /**
+   * The server's CPU per measured response, ms (its main thread; all threads): less sensitive to
+   * the VM's speed swings than req/s, and the bare server's is the yardstick.
+   */
+  cpuPerRequest?: { mainMs: number; allMs: number };
   /**
    * Steady-state runs only: the first answer on each connection (opened at the start of the run,
    * then accepted by a saturated server, see steady()), counted apart from the latencies above.
@@ -170,7 +185,7 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
  * samples at this rate: the p99 then measures Node's accept loop, for the bare server and the tool
  * alike, not the request path.
  */
-async function steady(options: autocannon.Options): Promise<Figures> {
+async function steady(options: autocannon.Options, server?: Child): Promise<Figures> {
   const latencies: number[] = [];
   const firsts: number[] = [];
   const statuses: Record<string, number> = {};
@@ -180,6 +195,9 @@ async function steady(options: autocannon.Options): Promise<Figures> {
   const startedAt = Date.now();
   const boundary = startedAt + WARMUP_SECONDS * 1000;
   let result!: autocannon.Result;
+  // The server's CPU from the end of the warm-up to the end of the run.
+  const cpuAt: { boundary?: Promise<{ cpuMs: number; mainThreadCpuMs: number }> } = {};
+  const boundaryTimer = server ? setTimeout(() => (cpuAt.boundary = server.cpuSample()), WARMUP_SECONDS * 1000) : null;
   await new Promise<void>((resolve, reject) => {
     const instance = autocannon(
       { connections: CONNECTIONS, pipelining: 1, timeout: requestTimeoutSeconds, ...options, duration: WARMUP_SECONDS + SECONDS },
@@ -195,6 +213,12 @@ async function steady(options: autocannon.Options): Promise<Figures> {
       (first ? firsts : latencies).push(responseTime);
     });
   });
+  if (boundaryTimer) clearTimeout(boundaryTimer);
+  let cpuPerRequest: Figures['cpuPerRequest'];
+  if (server && cpuAt.boundary && counted > 0) {
+    const [from, to] = [await cpuAt.boundary, await server.cpuSample()];
+    cpuPerRequest = { mainMs: (to.mainThreadCpuMs - from.mainThreadCpuMs) / counted, allMs: (to.cpuMs - from.cpuMs) / counted };
+  }
   const measuredSeconds = Math.max(0.001, (startedAt + (WARMUP_SECONDS + SECONDS) * 1000 - boundary) / 1000);
   latencies.sort((a, b) => a - b);
   firsts.sort((a, b) => a - b);
@@ -210,6 +234,7 @@ async function steady(options: autocannon.Options): Promise<Figures> {
     errors: result.errors + result.timeouts,
     statuses,
     firstOnConnection: { count: firsts.length, p50: round(percentile(firsts, 0.5)), max: round(firsts[firsts.length - 1] ?? 0) },
+    ...(cpuPerRequest ? { cpuPerRequest } : {}),
   };
 }
 
@@ -217,7 +242,7 @@ async function measureBare(): Promise<Figures> {
   const bare = Child.start('bare-server.js');
   try {
     const ready = await bare.next('ready');
-    return await steady({ url: `${ready.url}/` });
+    return await steady({ url: `${ready.url}/` }, bare);
   } finally {
     await bare.stop();
   }
@@ -245,8 +270,8 @@ async function measurePanel(ready: Ready, tool: Child): Promise<{ panel: Figures
   const ana = await launchAna(ready);
   const headers = ana.cookie ? { cookie: ana.cookie } : {};
   tool.sampleMemory();
-  const panel = await tool.profiled(() => steady({ url: ana.panelUrl, headers }));
-  const status = await tool.profiled(() => steady({ url: ana.statusUrl, headers: { ...headers, accept: 'application/json' } }));
+  const panel = await tool.profiled(() => steady({ url: ana.panelUrl, headers }, tool));
+  const status = await tool.profiled(() => steady({ url: ana.statusUrl, headers: { ...headers, accept: 'application/json' } }, tool));
   return { panel, status };
 }
 
@@ -266,10 +291,13 @@ async function measureCallbacks(ready: Ready, tool: Child, steadyState: boolean)
   // request posts the next unused attempt. Running out would repeat attempts (refused as replays,
   // counted as non-2xx): then prepare more with BENCH_CALLBACKS.
   const figures = await tool.profiled(() =>
-    steady({
-      url: ready.url,
-      requests: [{ setupRequest: post }],
-    }),
+    steady(
+      {
+        url: ready.url,
+        requests: [{ setupRequest: post }],
+      },
+      tool,
+    ),
   );
   if (next > attempts.length) throw new Error(`the ${attempts.length} prepared attempts ran out after ${next} requests: raise BENCH_CALLBACKS`);
   return figures;
@@ -288,7 +316,11 @@ const line = (name: string, f: Figures, bare: Figures | null) =>
   `${name.padEnd(34)} ${fmt(f.reqPerSec).padStart(7)} req/s  p50 ${fmt(f.p50).padStart(3)} ms  p99 ${fmt(f.p99).padStart(4)} ms (p90 ${fmt(f.p90)}, max ${fmt(f.max)})` +
   `${bare ? `  ${fmt((100 * f.reqPerSec) / bare.reqPerSec, 1).padStart(5)} % of bare` : ''}  (${f.requests} requests, ${f.non2xx} non-2xx, ${f.errors} errors` +
   `${f.non2xx ? `; by status ${JSON.stringify(f.statuses)}` : ''}` +
-  `${f.firstOnConnection?.count ? `; first answer on a connection opened under load, apart: ${f.firstOnConnection.count}, p50 ${fmt(f.firstOnConnection.p50)} ms, max ${fmt(f.firstOnConnection.max)} ms` : ''})`;
+  `${f.firstOnConnection?.count ? `; first answer on a connection opened under load, apart: ${f.firstOnConnection.count}, p50 ${fmt(f.firstOnConnection.p50)} ms, max ${fmt(f.firstOnConnection.max)} ms` : ''})` +
+  (f.cpuPerRequest
+    ? `\n${''.padEnd(35)}server CPU per response: main thread ${fmt(f.cpuPerRequest.mainMs, 3)} ms, all threads ${fmt(f.cpuPerRequest.allMs, 3)} ms` +
+      `${bare?.cpuPerRequest ? ` (${fmt(f.cpuPerRequest.mainMs / bare.cpuPerRequest.mainMs, 1)} × the bare server's main thread)` : ''}`
+    : '');
 
 const verdicts: string[] = [];
 function check(ok: boolean, what: string): void {
