@@ -461,12 +461,6 @@ export class AttendanceService {
     return session;
   }
 
-  /**
-   * The attempt was just marked used: if the session cannot be written now (the store failed in
-   * between), give the attempt back so the very same callback can be posted again, and let the
-   * failure through (503: nothing of it was kept). Without this, a store hiccup between the two
-   * writes would lose SENCE's answer for good (the attempt used, the session never updated).
-   */
   private async rejectCallback(info: RequestInfo, attempt: CallbackAttempt | null, step: string, reason: string, body: unknown, session?: AttendanceSession): Promise<void> {
     const now = this.now();
     const entry: AuditEntry = {
