@@ -25,7 +25,7 @@ export function ejsViewEngine(options: { root: string; cached: () => boolean }):
       }
       html = template(data as ejs.Data);
     } catch (error) {
-      done(error instanceof Error ? error : new Error(String(error)));
+      done(error as Error); // ejs and fs throw Errors; passed on as they are (their code, their stack)
       return;
     }
     done(null, html);
