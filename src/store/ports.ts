@@ -96,10 +96,11 @@ export interface AttendanceStore {
    * - `attempt-used`: another post of the same callback came first; nothing written.
    * - `session-changed`: the session changed since it was read (another callback, the sweep); the
    *   attempt stays used (a replay is refused), the session and the answer are not written.
-   * - a store failure: the attempt is left unused (the callback can be posted again).
-   * SQLite: one atomic unit, committed together with the other callbacks of the same moment (group
-   * commit). MongoDB: the three writes in that order, the attempt released if the session write
-   * fails (no transactions on FerretDB).
+   * - a store failure: SQLite keeps nothing (the attempt stays unused: the callback can be posted
+   *   again). MongoDB (no transactions on FerretDB) writes the three in that order, each tried again
+   *   while the store is busy; a session write that still fails releases the attempt; an answer
+   *   write that still fails (after the session was written) is the one loss left, and is thrown.
+   * SQLite commits the unit together with the other writes of the same moment (group commit).
    */
   recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome>;
 }
