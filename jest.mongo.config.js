@@ -14,6 +14,7 @@ module.exports = {
     '<rootDir>/test/integration/multi-instance.test.ts',
     '<rootDir>/test/integration/shutdown.test.ts',
     '<rootDir>/test/integration/sweeps.test.ts',
+    '<rootDir>/test/integration/sweep-login-clock.test.ts',
     // Stores added by issues #6, #7 and #9 (login storage binding, OTEC links, invitations, audit
     // counts, rosters, enrollments) through their real flows.
     '<rootDir>/test/integration/cookieless-launch.test.ts',

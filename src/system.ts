@@ -119,7 +119,10 @@ function trackConnections(server: Server): { drain(): void; settled(): Promise<v
  */
 function sweepTasks(opened: OpenedStores, attendance: AttendanceService): Record<string, SweepTask> {
   const tasks: Record<string, SweepTask> = {
-    logins: (at, batch) => opened.stores.logins.deleteExpired(at, batch),
+    // Login states are written with the LTI runtime's clock (real time, as the LMS's id_token is
+    // checked), so their expiry is judged by it too, not by the attendance clock (`at`): with that
+    // clock moved ahead (tests of long sessions) a sweep deleted a login the learner was finishing.
+    logins: (_at, batch) => opened.stores.logins.deleteExpired(new Date(), batch),
   };
   if (opened.sqlite) {
     const plugin = new SqliteLtijsPlugin(opened.sqlite);
