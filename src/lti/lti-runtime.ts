@@ -439,7 +439,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
 }
 
 /** A body with an id_token: the launch itself (ltijs's step), never a request the ltik authenticates. */
-function carriesIdToken(req: Request): boolean {
+export function carriesIdToken(req: Request): boolean {
   return (req.body as Record<string, unknown> | undefined)?.id_token !== undefined;
 }
 

@@ -5,6 +5,7 @@ import type { IdToken } from 'ltijs';
 import { AppError } from '../errors';
 import { identityFromLaunch, type LaunchIdentity } from '../lti/identity';
 import { deepFreeze } from '../lti/launch-session-cache';
+import { carriesIdToken } from '../lti/lti-runtime';
 import type { Course, Learner } from '../domain/types';
 import type { Stores } from '../store/ports';
 import type { RequestInfo } from '../application/attendance-service';
@@ -57,8 +58,7 @@ export async function recordLaunch(stores: Stores, identity: LaunchIdentity): Pr
  * of a SENCE session writes it again (recordLaunch); it was a tenth of a panel view's reads (issue #8).
  */
 export async function launchRecords(req: Request, stores: Stores, identity: LaunchIdentity): Promise<{ course: Course }> {
-  const isLaunch = typeof (req.body as Record<string, unknown> | undefined)?.id_token === 'string';
-  if (!isLaunch) {
+  if (!carriesIdToken(req)) {
     const course = await stores.courses.get(identity.course);
     if (course) return { course };
   }

@@ -92,11 +92,12 @@ export async function clickInToolFrame(page: import('playwright-core').Page, sel
     await page.mouse.click(origin.x + target.x, origin.y + target.y);
     // The panel may have reloaded itself (its status poll) between measuring and clicking: check
     // that the click reached the element, and try again if it did not.
-    const landed = await page
-      .waitForFunction((t) => (window as unknown as { __toolClicks?: Set<string> }).__toolClicks?.has(t) === true, token, { timeout: 5000 })
-      .then(() => true)
-      .catch(() => false);
-    if (landed) return;
+    const arrived = () =>
+      page
+        .waitForFunction((t) => (window as unknown as { __toolClicks?: Set<string> }).__toolClicks?.has(t) === true, token, { timeout: 5000 })
+        .then(() => true)
+        .catch(() => false);
+    if (await arrived()) return;
     if (attempt >= 2) {
       // Two real clicks went astray. Only a problem a person would have if something covers the
       // element or it is disabled: check that where it is, it is what the point hits, then press it
@@ -115,14 +116,8 @@ export async function clickInToolFrame(page: import('playwright-core').Page, sel
       }, selector);
       if (!state.ok) throw new Error(`the click on ${selector} in the tool frame did not reach it (${state.why})`);
       console.warn(`clickInToolFrame: two real clicks on ${selector} missed; nothing covers it, pressed from inside the frame`);
-      const pressed = await page
-        .waitForFunction((t) => (window as unknown as { __toolClicks?: Set<string> }).__toolClicks?.has(t) === true, token, { timeout: 5000 })
-        .then(() => true)
-        .catch(() => false);
-      if (pressed || attempt >= 3) {
-        if (!pressed) throw new Error(`the click on ${selector} in the tool frame did not reach it`);
-        return;
-      }
+      if (await arrived()) return;
+      if (attempt >= 3) throw new Error(`the click on ${selector} in the tool frame did not reach it`);
     }
   }
 }

@@ -83,13 +83,16 @@ async function retryOnDuplicate<T>(operation: () => Promise<T>): Promise<T> {
 export const BUSY_TRIES = 5;
 
 /**
- * Runs `write` again, after a short pause, while the store answers "database is locked" (the write
- * did not happen), at most BUSY_TRIES times; any other error, or the last one, is thrown.
+ * Runs `write` again, after a short pause, while the store answers "database is locked", at most
+ * BUSY_TRIES times; any other error, or the last one, is thrown. A busy answer may hide a write that
+ * happened: before each try after the first, `tookEffect` (when given) looks for it, and its result,
+ * when not null, is the outcome.
  */
-async function retryWhenBusy<T>(write: () => Promise<T>): Promise<T> {
+async function retryWhenBusy<T>(write: () => Promise<T>, tookEffect?: () => Promise<T | null>): Promise<T> {
   for (let tries = 1; ; tries += 1) {
     try {
-      return await write();
+      const earlier = tries > 1 && tookEffect ? await tookEffect() : null;
+      return earlier ?? (await write());
     } catch (error) {
       if (tries >= BUSY_TRIES || !isStoreBusy(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 10 * tries + Math.floor(Math.random() * 20)));
@@ -627,25 +630,17 @@ export class MongoAttendanceStore implements AttendanceStore {
    * released if the session write fails for good; an answer already stored by an earlier try counts.
    */
   async recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome> {
-    // A busy answer may hide a write that happened: a try after the first one checks for it first.
-    let retrying = false;
-    const used = await retryWhenBusy(async () => {
-      if (retrying && (await this.attemptUsedAt(record.attemptId)) === record.usedAt.getTime()) return true;
-      retrying = true;
-      return this.markAttemptUsed(record.attemptId, record.usedAt);
-    });
+    const used = await retryWhenBusy(
+      () => this.markAttemptUsed(record.attemptId, record.usedAt),
+      async () => ((await this.attemptUsedAt(record.attemptId)) === record.usedAt.getTime() ? true : null),
+    );
     if (!used) return { ok: false, conflict: 'attempt-used' };
     let session: AttendanceSession | null;
-    retrying = false;
     try {
-      session = await retryWhenBusy(async () => {
-        if (retrying) {
-          const written = await this.sessionWritten(record.next, record.expectedVersion + 1);
-          if (written) return written;
-        }
-        retrying = true;
-        return this.updateSession(record.next, record.expectedVersion);
-      });
+      session = await retryWhenBusy(
+        () => this.updateSession(record.next, record.expectedVersion),
+        () => this.sessionWritten(record.next, record.expectedVersion + 1),
+      );
     } catch (error) {
       await retryWhenBusy(() => this.releaseAttempt(record.attemptId, record.usedAt)).catch(() => undefined);
       throw error;

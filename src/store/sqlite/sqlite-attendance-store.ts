@@ -298,6 +298,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
   }
 
   async updateSession(next: AttendanceSession, expectedVersion: number): Promise<AttendanceSession | null> {
+    return this.writeSession(next, expectedVersion);
+  }
+
+  private writeSession(next: AttendanceSession, expectedVersion: number): AttendanceSession | null {
     const row = this.updateSessionStmt.get({ ...sessionParams(next, expectedVersion + 1), expected_version: expectedVersion });
     return row ? toSession(row) : null;
   }
@@ -349,10 +353,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
     // One unit of the group commit: all of it or (on a store failure) none of it.
     return this.commits.run((): CallbackRecordOutcome => {
       if (this.markAttemptUsedStmt.run(toMs(record.usedAt), record.attemptId).changes !== 1) return { ok: false, conflict: 'attempt-used' };
-      const row = this.updateSessionStmt.get({ ...sessionParams(record.next, record.expectedVersion + 1), expected_version: record.expectedVersion });
-      if (!row) return { ok: false, conflict: 'session-changed' };
+      const session = this.writeSession(record.next, record.expectedVersion);
+      if (!session) return { ok: false, conflict: 'session-changed' };
       this.insertAnswer(record.answer);
-      return { ok: true, session: toSession(row) };
+      return { ok: true, session };
     });
   }
 
