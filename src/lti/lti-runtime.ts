@@ -9,7 +9,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import cookieParser from 'cookie-parser';
 import jwt from 'jsonwebtoken';
-import { Provider as lti, type PlatformRegistration } from 'ltijs';
+import { Provider as lti, type Platform, type PlatformRegistration } from 'ltijs';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { Config } from '../config';
 import { AppError, type ErrorCode } from '../errors';
@@ -85,6 +85,8 @@ interface LaunchKeyContext {
   issuer: string;
   clientId: string;
   key: KeyObject;
+  /** The platform record our launch check loaded (ltijs's own check of the same launch reuses it). */
+  platform: Platform;
 }
 
 /** ltijs error names (res.locals.err.details.message) → our stable codes and Spanish texts. */
@@ -140,16 +142,17 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     },
   );
 
-  // Platform keys come from our cache: during a launch the platform object ltijs loads answers with
-  // the key we already resolved (a parsed KeyObject), so ltijs neither fetches the JWKS nor re-parses.
+  // Platform keys come from our cache: during a launch, ltijs's own check gets the platform record
+  // our check loaded a moment before (not read again), answering with the key we already resolved
+  // (a parsed KeyObject), so ltijs neither reads the platform twice, nor fetches the JWKS, nor re-parses.
   const originalGetPlatform = lti.getPlatform.bind(lti);
   (lti as unknown as { getPlatform: typeof lti.getPlatform }).getPlatform = (async (url: string, clientId?: string, ...rest: unknown[]) => {
-    const result = await (originalGetPlatform as (...a: unknown[]) => Promise<unknown>)(url, clientId, ...rest);
     const ctx = launchKeys.getStore();
-    if (ctx && result && !Array.isArray(result) && url === ctx.issuer && clientId === ctx.clientId) {
-      (result as { platformAuthConfig: () => Promise<unknown> }).platformAuthConfig = async () => ({ method: 'RSA_KEY', key: ctx.key });
+    if (!ctx || url !== ctx.issuer || clientId !== ctx.clientId) {
+      return (originalGetPlatform as (...a: unknown[]) => Promise<unknown>)(url, clientId, ...rest);
     }
-    return result;
+    (ctx.platform as { platformAuthConfig: () => Promise<unknown> }).platformAuthConfig = async () => ({ method: 'RSA_KEY', key: ctx.key });
+    return ctx.platform;
   }) as typeof lti.getPlatform;
 
   lti.whitelist('/canvas.json', { route: '/storage-check', method: 'POST' });
@@ -204,7 +207,8 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   const originTimer = setInterval(() => void refreshPlatformOrigins().catch(() => undefined), 60_000);
   originTimer.unref();
 
-  const resolveKey = async (issuer: string, clientId: string, kid: string | undefined): Promise<KeyObject> => {
+  /** The platform's record and its key for `kid` (an AppError when unregistered, inactive or keyless). */
+  const resolvePlatformKey = async (issuer: string, clientId: string, kid: string | undefined): Promise<{ platform: Platform; key: KeyObject }> => {
     const platform = await originalGetPlatform(issuer, clientId);
     if (!platform || Array.isArray(platform)) {
       throw new AppError('lti-unregistered-platform', 401, 'Esta plataforma (o este client_id) no está registrada en Asistencia SENCE.', { staffHint: UNREGISTERED_HINT });
@@ -215,13 +219,13 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     const auth = await platform.platformAuthConfig();
     if (auth.method === 'JWK_SET') {
       if (!kid) throw new AppError('lti-bad-signature', 401, 'El lanzamiento no indica con qué llave fue firmado.');
-      return keyCache.getKey(auth.key, kid);
+      return { platform, key: await keyCache.getKey(auth.key, kid) };
     }
     if (auth.method === 'JWK_KEY') {
       const jwk = typeof auth.key === 'string' ? JSON.parse(auth.key) : auth.key;
-      return createPublicKey({ key: jwk, format: 'jwk' });
+      return { platform, key: createPublicKey({ key: jwk, format: 'jwk' }) };
     }
-    return createPublicKey(auth.key);
+    return { platform, key: createPublicKey(auth.key) };
   };
 
   /**
@@ -286,11 +290,16 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     const idToken = typeof body.id_token === 'string' ? body.id_token : undefined;
     void (async () => {
       const login = state ? await deps.logins.consume(state, new Date(now())) : null;
+      let platform: Platform | null = null;
       const result = await checkLaunch({
         idToken,
         state,
         login,
-        resolveKey,
+        resolveKey: async (issuer, clientId, kid) => {
+          const resolved = await resolvePlatformKey(issuer, clientId, kid);
+          platform = resolved.platform;
+          return resolved.key;
+        },
         maxAgeSeconds: config.tokenMaxAgeSeconds,
         nowSeconds: Math.floor(now() / 1000),
       });
@@ -312,9 +321,11 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
         });
       }
       cookies[cookieName] = issuer;
+      // A good check resolved the key, so the platform (of this issuer and client id) was loaded.
+      const launchPlatform = platform as Platform | null;
+      if (!launchPlatform) throw new Error('launch check passed without loading its platform');
       if (login?.storageTarget) {
-        const platform = await originalGetPlatform(issuer, result.clientId);
-        const authEndpoint = platform && !Array.isArray(platform) ? await platform.platformAuthEndpoint() : '';
+        const authEndpoint = await launchPlatform.platformAuthEndpoint();
         (res.locals as { platformStorage?: unknown }).platformStorage = {
           target: login.storageTarget,
           origin: originOf(authEndpoint) ?? '',
@@ -323,7 +334,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
           relaunchQuery: login.relaunchQuery,
         };
       }
-      launchKeys.run({ issuer, clientId: result.clientId, key: result.key }, () => next());
+      launchKeys.run({ issuer, clientId: result.clientId, key: result.key, platform: launchPlatform }, () => next());
     })().catch(next);
   };
 

@@ -44,6 +44,7 @@
 import crypto from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DatabasePlugin } from 'ltijs';
+import { groupCommitFor, type GroupCommit } from '../store/sqlite/group-commit';
 
 /** A stored document as ltijs sees it. */
 export type LtijsDocument = Record<string, unknown>;
@@ -55,6 +56,12 @@ export interface SqliteLtijsPluginOptions {
   closeDatabase?: boolean;
   /** In setup(), switch a file database to WAL if it is not already. Default true. */
   ensureWal?: boolean;
+  /**
+   * Where the writes go: by default the connection's group commit, shared with the tool's stores
+   * (a launch's nonce and tokens commit together with its login state, learner and course, and with
+   * the other launches of the same moment). Each write still settles only after its COMMIT.
+   */
+  groupCommit?: GroupCommit;
 }
 
 /** TTL in seconds per collection, as in ltijs's mongoose schemas (`expires` on createdAt). */
@@ -317,9 +324,11 @@ export class SqliteLtijsPlugin implements DatabasePlugin {
   private cachedKey: { secret: string; key: Buffer } | null = null;
   private readonly replaceTx: BetterSqlite3.Transaction<ReplaceFn>;
   private readonly modifyTx: BetterSqlite3.Transaction<ModifyFn>;
+  private readonly commits: GroupCommit;
 
   constructor(db: BetterSqlite3.Database, options: SqliteLtijsPluginOptions = {}) {
     this.db = db;
+    this.commits = options.groupCommit ?? groupCommitFor(db);
     this.now = options.now ?? Date.now;
     this.closeDatabase = options.closeDatabase ?? false;
     this.ensureWal = options.ensureWal ?? true;
@@ -386,7 +395,7 @@ export class SqliteLtijsPlugin implements DatabasePlugin {
     const spec = this.spec(collection);
     const data = ENCRYPTIONKEY ? { ...(index as LtijsDocument), ...this.encryptSync(JSON.stringify(item), ENCRYPTIONKEY) } : (item as LtijsDocument);
     const { doc, createdAt } = this.newDocument(spec, data);
-    this.insertRow(spec, doc, createdAt);
+    await this.commits.run(() => this.insertRow(spec, doc, createdAt));
     return true;
   }
 
@@ -396,7 +405,8 @@ export class SqliteLtijsPlugin implements DatabasePlugin {
     const spec = this.spec(collection);
     const data = ENCRYPTIONKEY ? { ...(index as LtijsDocument), ...this.encryptSync(JSON.stringify(item), ENCRYPTIONKEY) } : (item as LtijsDocument);
     const { doc, createdAt } = this.newDocument(spec, data);
-    this.replaceTx.immediate(spec, (query ?? {}) as LtijsDocument, doc, createdAt);
+    // Inside the group's transaction the replace runs in a savepoint (better-sqlite3 nests it).
+    await this.commits.run(() => this.replaceTx.immediate(spec, (query ?? {}) as LtijsDocument, doc, createdAt));
     return true;
   }
 
@@ -405,7 +415,7 @@ export class SqliteLtijsPlugin implements DatabasePlugin {
     if (!collection || !query || !modification) throw new Error('MISSING_PARAMS');
     const spec = this.spec(collection);
     assertNoOperators('UPDATE', modification as LtijsDocument);
-    this.modifyTx.immediate(spec, query as LtijsDocument, modification as LtijsDocument, ENCRYPTIONKEY);
+    await this.commits.run(() => this.modifyTx.immediate(spec, query as LtijsDocument, modification as LtijsDocument, ENCRYPTIONKEY));
     return true;
   }
 
@@ -414,7 +424,7 @@ export class SqliteLtijsPlugin implements DatabasePlugin {
     if (!collection || !query) throw new Error('MISSING_PARAMS');
     const spec = this.spec(collection);
     const { stmt, params } = this.whereStatement(spec, 'delete', query as LtijsDocument);
-    stmt.run(...params);
+    await this.commits.run(() => stmt.run(...params));
     return true;
   }
 

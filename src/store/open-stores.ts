@@ -10,7 +10,7 @@ import type { Stores } from './ports';
 import { isInMemory, openSqliteDatabase, type Database } from './sqlite/open-sqlite';
 import { startWalCheckpointer } from './sqlite/wal-checkpointer';
 import { SqliteAttendanceStore } from './sqlite/sqlite-attendance-store';
-import { GroupCommit } from './sqlite/group-commit';
+import { groupCommitFor } from './sqlite/group-commit';
 import { SqliteAuditLog } from './sqlite/sqlite-audit-log';
 import { SqliteCourseStore } from './sqlite/sqlite-course-store';
 import { SqliteLearnerStore } from './sqlite/sqlite-learner-store';
@@ -32,15 +32,16 @@ export interface OpenedStores {
  * the WAL checkpointer of a served file).
  */
 export function sqliteStores(db: Database, beforeClose?: () => Promise<void>): Stores {
-  // The callback's writes and audit entries of one moment share one commit (group-commit.ts).
-  const commits = new GroupCommit(db);
+  // The writes of one moment (launches, callbacks, audit entries; ltijs's plugin too) share one
+  // commit (group-commit.ts).
+  const commits = groupCommitFor(db);
   return {
-    learners: new SqliteLearnerStore(db),
-    courses: new SqliteCourseStore(db),
+    learners: new SqliteLearnerStore(db, commits),
+    courses: new SqliteCourseStore(db, commits),
     otecs: new SqliteOtecStore(db),
     attendance: new SqliteAttendanceStore(db, commits),
     audit: new SqliteAuditLog(db, commits),
-    logins: new SqliteLoginStateStore(db),
+    logins: new SqliteLoginStateStore(db, commits),
     rosters: new SqliteRosterStore(db),
     enrollments: new SqliteEnrollmentStore(db),
     digests: new SqliteDigestStore(db),

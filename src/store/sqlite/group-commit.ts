@@ -96,3 +96,21 @@ export class GroupCommit {
     }
   }
 }
+
+/**
+ * One group commit per database connection, shared by every store on it (the tool's stores and
+ * ltijs's plugin): the writes of one moment — a launch's login state, nonce, id token, context
+ * token, learner and course, a callback's unit, audit entries — go into one commit. Separate
+ * instances on one connection would still be correct (each commits in one synchronous stretch),
+ * only in more commits.
+ */
+const perDatabase = new WeakMap<Database, GroupCommit>();
+
+export function groupCommitFor(db: Database): GroupCommit {
+  let commits = perDatabase.get(db);
+  if (!commits) {
+    commits = new GroupCommit(db);
+    perDatabase.set(db, commits);
+  }
+  return commits;
+}

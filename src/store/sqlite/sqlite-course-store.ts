@@ -2,6 +2,7 @@ import type { Course, CourseKey, CourseSettings } from '../../domain/types';
 import type { CourseStore } from '../ports';
 import type { Database } from './open-sqlite';
 import { fromMs, json, parseJson } from './sqlite-codec';
+import { groupCommitFor, type GroupCommit } from './group-commit';
 
 interface CourseRow {
   issuer: string;
@@ -33,8 +34,11 @@ export class SqliteCourseStore implements CourseStore {
   private readonly getStmt;
   private readonly saveSettingsStmt;
   private readonly listByOtecStmt;
+  private readonly commits: GroupCommit;
 
-  constructor(db: Database) {
+  /** A launch's touch goes into the connection's group commit (group-commit.ts). */
+  constructor(db: Database, commits: GroupCommit = groupCommitFor(db)) {
+    this.commits = commits;
     this.touchStmt = db.prepare<[string, string, string, string | null, number], CourseRow>(
       `INSERT INTO app_courses (issuer, client_id, context_id, title, settings, updated_at)
        VALUES (?, ?, ?, ?, NULL, ?)
@@ -60,7 +64,7 @@ export class SqliteCourseStore implements CourseStore {
   }
 
   async touch(key: CourseKey, title: string | null): Promise<Course> {
-    return required(this.touchStmt.get(key.issuer, key.clientId, key.contextId, title, Date.now()));
+    return required(await this.commits.run(() => this.touchStmt.get(key.issuer, key.clientId, key.contextId, title, Date.now())));
   }
 
   async get(key: CourseKey): Promise<Course | null> {

@@ -2,6 +2,7 @@ import type { Learner, LearnerKey, RunSource } from '../../domain/types';
 import type { LearnerStore } from '../ports';
 import type { Database } from './open-sqlite';
 import { fromMs } from './sqlite-codec';
+import { groupCommitFor, type GroupCommit } from './group-commit';
 
 interface LearnerRow {
   issuer: string;
@@ -30,8 +31,11 @@ function toLearner(row: LearnerRow): Learner {
 export class SqliteLearnerStore implements LearnerStore {
   private readonly upsertStmt;
   private readonly getStmt;
+  private readonly commits: GroupCommit;
 
-  constructor(db: Database) {
+  /** The launch's upsert goes into the connection's group commit (group-commit.ts). */
+  constructor(db: Database, commits: GroupCommit = groupCommitFor(db)) {
+    this.commits = commits;
     this.upsertStmt = db.prepare<[string, string, string, string | null, string | null, string | null, string | null, number], LearnerRow>(
       `INSERT INTO app_learners (issuer, client_id, sub, name, email, run, run_source, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -46,15 +50,8 @@ export class SqliteLearnerStore implements LearnerStore {
   }
 
   async upsert(learner: Omit<Learner, 'updatedAt'>): Promise<Learner> {
-    const row = this.upsertStmt.get(
-      learner.issuer,
-      learner.clientId,
-      learner.sub,
-      learner.name,
-      learner.email,
-      learner.run,
-      learner.runSource,
-      Date.now(),
+    const row = await this.commits.run(() =>
+      this.upsertStmt.get(learner.issuer, learner.clientId, learner.sub, learner.name, learner.email, learner.run, learner.runSource, Date.now()),
     );
     if (!row) throw new Error('app_learners upsert returned no row');
     return toLearner(row);

@@ -1,6 +1,7 @@
 import type { IssuedLoginState, LoginStateStore } from '../ports';
 import type { Database } from './open-sqlite';
 import { toMs } from './sqlite-codec';
+import { groupCommitFor, type GroupCommit } from './group-commit';
 
 interface LoginStateRow {
   nonce: string;
@@ -15,8 +16,11 @@ export class SqliteLoginStateStore implements LoginStateStore {
   private readonly insertStmt;
   private readonly consumeStmt;
   private readonly deleteExpiredStmt;
+  private readonly commits: GroupCommit;
 
-  constructor(db: Database) {
+  /** A login's save and its launch's consume go into the connection's group commit (group-commit.ts). */
+  constructor(db: Database, commits: GroupCommit = groupCommitFor(db)) {
+    this.commits = commits;
     this.insertStmt = db.prepare<[string, string, string, string | null, string | null, string | null, number]>(
       'INSERT INTO app_login_states (state, nonce, issuer, client_id, storage_target, relaunch_query, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -31,12 +35,12 @@ export class SqliteLoginStateStore implements LoginStateStore {
   }
 
   async save(entry: IssuedLoginState & { state: string; expiresAt: Date }): Promise<void> {
-    this.insertStmt.run(entry.state, entry.nonce, entry.issuer, entry.clientId, entry.storageTarget, entry.relaunchQuery, toMs(entry.expiresAt));
+    await this.commits.run(() => this.insertStmt.run(entry.state, entry.nonce, entry.issuer, entry.clientId, entry.storageTarget, entry.relaunchQuery, toMs(entry.expiresAt)));
   }
 
   /** An expired entry is deleted too (it can never be used) and reads as unknown. */
   async consume(state: string, now: Date): Promise<IssuedLoginState | null> {
-    const row = this.consumeStmt.get(state);
+    const row = await this.commits.run(() => this.consumeStmt.get(state));
     if (!row || row.expires_at <= toMs(now)) return null;
     return { nonce: row.nonce, issuer: row.issuer, clientId: row.client_id, storageTarget: row.storage_target, relaunchQuery: row.relaunch_query };
   }
