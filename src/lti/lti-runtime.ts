@@ -143,15 +143,20 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   );
 
   // Platform keys come from our cache: during a launch, ltijs's own check gets the platform record
-  // our check loaded a moment before (not read again), answering with the key we already resolved
-  // (a parsed KeyObject), so ltijs neither reads the platform twice, nor fetches the JWKS, nor re-parses.
+  // our check loaded a moment before (not read again, nor its status), answering with the key we
+  // already resolved (a parsed KeyObject), so ltijs neither reads the platform twice, nor fetches
+  // the JWKS, nor re-parses.
   const originalGetPlatform = lti.getPlatform.bind(lti);
   (lti as unknown as { getPlatform: typeof lti.getPlatform }).getPlatform = (async (url: string, clientId?: string, ...rest: unknown[]) => {
     const ctx = launchKeys.getStore();
     if (!ctx || url !== ctx.issuer || clientId !== ctx.clientId) {
       return (originalGetPlatform as (...a: unknown[]) => Promise<unknown>)(url, clientId, ...rest);
     }
-    (ctx.platform as { platformAuthConfig: () => Promise<unknown> }).platformAuthConfig = async () => ({ method: 'RSA_KEY', key: ctx.key });
+    const platform = ctx.platform as { platformAuthConfig: () => Promise<unknown>; platformActive: (active?: boolean) => Promise<unknown> };
+    platform.platformAuthConfig = async () => ({ method: 'RSA_KEY', key: ctx.key });
+    // Our check found it active a moment ago (it refuses an inactive platform): not read again.
+    const setActive = platform.platformActive.bind(platform);
+    platform.platformActive = async (active?: boolean) => (active === undefined ? true : setActive(active));
     return ctx.platform;
   }) as typeof lti.getPlatform;
 

@@ -26,7 +26,7 @@ import { nrpsRosterSource } from '../lti/nrps-roster-source';
 import { ltiRequestShape, requestHygiene } from './request-shape';
 import { noStore, originCheck } from './origin-check';
 import { DEFAULT_RATE_LIMITS, rateLimits, type RateLimits } from './rate-limit';
-import { opsRoutes } from './routes/ops-routes';
+import { OPS_PATHS, opsRoutes } from './routes/ops-routes';
 import { requestContext } from './logger';
 import { ltijsMongoState } from '../store/mongo/ltijs-connection';
 import { hasLtikSession } from '../lti/lti-runtime';
@@ -83,7 +83,9 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
 
   app.use(requestContext(logger));
-  app.use(
+  // Entered only for its own paths (a router mounted for every path cost every panel view its walk).
+  app.get(
+    OPS_PATHS,
     opsRoutes({
       stores,
       storeKind: deps.storeKind ?? 'sqlite',

@@ -10,6 +10,9 @@ import type { Stores } from '../../store/ports';
 /** ltijs's MongoDB connection (mongoose 7's default connection); null on SQLite (the plugin shares our file). */
 export type LtijsConnectionState = () => number | null;
 
+/** The probes' paths (the host app sends only these to the router below). */
+export const OPS_PATHS = ['/healthz', '/health', '/readyz'];
+
 /** How long /readyz waits for the store before it answers 503. */
 export const READY_TIMEOUT_MS = 3000;
 
