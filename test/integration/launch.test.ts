@@ -225,6 +225,18 @@ describe('bad input: clear Spanish error, 4xx, a log line, nothing stored', () =
     expect(logged('lti-replayed-launch')).toBe(true);
   });
 
+  it('the same form_post sent five times at once (a double-clicking browser, a replay race): one panel, four refused as replayed', async () => {
+    // The five launches' login-state reads-and-deletes land in one group commit: exactly one gets it.
+    const { client, post } = await authorize(sys, 'ana');
+    const answers = await Promise.all(Array.from({ length: 5 }, () => client.submit(post)));
+    const panels = answers.filter((r) => r.status === 200);
+    expect(panels).toHaveLength(1);
+    expect(panels[0]!.text).toContain('TIEMPO ACREDITADO EN SENCE');
+    const refused = answers.filter((r) => r.status !== 200);
+    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 401]);
+    for (const r of refused) expect(r.text).toContain('Este ingreso ya se usó o expiró. Vuelve a entrar desde tu curso.');
+  });
+
   it('a launch without state', async () => {
     const { client, post } = await authorize(sys, 'eva');
     const res = await client.post(post.action, { id_token: post.fields.id_token! });
