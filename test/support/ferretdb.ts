@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freeDatabasePort } from './ports';
 
 export const FERRETDB_VERSION = 'v1.24.2';
 
@@ -45,17 +46,6 @@ export interface FerretDb {
   destroy(): Promise<void>;
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Resolves once a TCP connection to 127.0.0.1:port succeeds (FerretDB then answers the handshake). */
 async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -79,7 +69,8 @@ export async function startFerretDb(options: { binary?: string } = {}): Promise<
   if (!binary) throw new Error(FERRETDB_MISSING);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asistencia-ferretdb-'));
   fs.mkdirSync(path.join(dir, 'data'));
-  const port = await freeLoopbackPort();
+  // Outside the ephemeral range: a restart binds the same port again (test/support/ports.ts).
+  const port = await freeDatabasePort();
   let child: ChildProcess | null = null;
   let output = '';
 

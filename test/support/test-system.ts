@@ -8,13 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { startSystem, type RunningSystem, type SystemOptions } from '../../src/system';
 import { MemoryLogger } from '../../src/web/logger';
 import { withDatabase } from './ferretdb';
+import { freeTestPort } from './ports';
 
 export type TestStore = 'sqlite' | 'mongo';
 
@@ -46,15 +46,9 @@ export async function dropMongoDatabase(uri: string): Promise<void> {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+/** A free port for a test server (test/support/ports.ts: outside the kernel's ephemeral range). */
+export function freePort(): Promise<number> {
+  return freeTestPort();
 }
 
 export interface TestSystem extends RunningSystem {
