@@ -194,6 +194,9 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     renderError: (req, res, err) => renderError(logger, req, res, err),
     keyCache: options.keyCache,
     registration: { invites: stores.invites, audit: stores.audit },
+  }).catch(async (err: unknown) => {
+    await stores.close().catch(() => undefined); // the stores (and a WAL checkpointer) do not outlive a failed start
+    throw err;
   });
   const attendance = new AttendanceService(stores, config, now);
 
@@ -225,20 +228,32 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const url = `http://localhost:${port}`;
 
   if (config.demo) {
-    const urls = toolUrls(config.publicUrl);
-    lms = await startLmsSimulator({
-      ...options.lms,
-      port: config.lmsSimulatorPort,
-      ...(config.lmsSimulatorPublicUrl ? { publicUrl: config.lmsSimulatorPublicUrl } : { publicHost: '127.0.0.1' }),
-      tool: { loginUrl: urls.login, launchUrl: urls.launch, jwksUrl: urls.keys, deepLinkUrl: urls.launch },
-    }).catch((err: unknown) => {
-      throw portInUse(err, config.lmsSimulatorPort, 'LMS_SIMULATOR_PORT');
-    });
-    sence = await startSenceEmulator({ port: config.senceEmulatorPort }).catch((err: unknown) => {
-      throw portInUse(err, config.senceEmulatorPort, 'SENCE_EMULATOR_PORT');
-    });
-    await lti.registerPlatform(lms.platform);
-    if (options.seedDemo ?? true) await seedDemo({ stores, config, lms, now: now() });
+    try {
+      const urls = toolUrls(config.publicUrl);
+      lms = await startLmsSimulator({
+        ...options.lms,
+        port: config.lmsSimulatorPort,
+        ...(config.lmsSimulatorPublicUrl ? { publicUrl: config.lmsSimulatorPublicUrl } : { publicHost: '127.0.0.1' }),
+        tool: { loginUrl: urls.login, launchUrl: urls.launch, jwksUrl: urls.keys, deepLinkUrl: urls.launch },
+      }).catch((err: unknown) => {
+        throw portInUse(err, config.lmsSimulatorPort, 'LMS_SIMULATOR_PORT');
+      });
+      sence = await startSenceEmulator({ port: config.senceEmulatorPort }).catch((err: unknown) => {
+        throw portInUse(err, config.senceEmulatorPort, 'SENCE_EMULATOR_PORT');
+      });
+      await lti.registerPlatform(lms.platform);
+      if (options.seedDemo ?? true) await seedDemo({ stores, config, lms, now: now() });
+    } catch (err) {
+      // Nothing stays half-started: the tool's port, the simulator that did start and the stores
+      // are closed before the error is reported.
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await lms?.close().catch(() => undefined);
+      await sence?.close().catch(() => undefined);
+      await lti.close().catch(() => undefined);
+      await stores.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   const alertDigest = config.alertMail
