@@ -202,6 +202,23 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
 
   let lms: LmsSimulator | null = null;
   let sence: SenceEmulator | null = null;
+  /**
+   * Closes what was started — the simulators, ltijs and its MongoDB connection, the stores — in that
+   * order. `quietly`: past a failing step (a start that failed reports its own error instead).
+   */
+  const closeStarted = async (quietly = false): Promise<void> => {
+    const steps: Array<() => Promise<unknown> | undefined> = [
+      () => lms?.close(),
+      () => sence?.close(),
+      () => lti.close(),
+      () => (opened.kind === 'mongo' ? disconnectLtijsMongo() : undefined),
+      () => stores.close(),
+    ];
+    for (const step of steps) {
+      if (quietly) await Promise.resolve().then(step).catch(() => undefined);
+      else await step();
+    }
+  };
   // The demo LMS lives on another site than the tool (127.0.0.1 vs localhost), as a real LMS does:
   // what a newcomer sees is what browsers do to a cross-site iframe.
   const demoLinks = config.demo
@@ -219,8 +236,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
   } catch (err) {
-    await lti.close().catch(() => undefined);
-    await stores.close().catch(() => undefined);
+    await closeStarted(true);
     throw portInUse(err, config.port, 'PORT');
   }
   const connections = trackConnections(server);
@@ -248,10 +264,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
       // are closed before the error is reported.
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await lms?.close().catch(() => undefined);
-      await sence?.close().catch(() => undefined);
-      await lti.close().catch(() => undefined);
-      await stores.close().catch(() => undefined);
+      await closeStarted(true);
       throw err;
     }
   }
@@ -271,11 +284,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const closeRest = async (): Promise<void> => {
     if (digestTimer) clearInterval(digestTimer);
     await sweeper.stop();
-    await lms?.close();
-    await sence?.close();
-    await lti.close();
-    if (opened.kind === 'mongo') await disconnectLtijsMongo();
-    await stores.close();
+    await closeStarted();
   };
 
   return {

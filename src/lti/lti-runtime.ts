@@ -84,9 +84,21 @@ interface LtikClaims {
 interface LaunchKeyContext {
   issuer: string;
   clientId: string;
-  key: KeyObject;
-  /** The platform record our launch check loaded (ltijs's own check of the same launch reuses it). */
+  /** The platform record our launch check loaded, answering with its resolved key (launchPlatformOf). */
   platform: Platform;
+}
+
+/**
+ * The platform record our launch check loaded, made to answer ltijs's own check of the same launch
+ * without reading again: its key is the one we resolved (a parsed KeyObject: no JWKS fetch, no
+ * re-parse), and it is active (our check refused it otherwise), so its status is not read again.
+ */
+function launchPlatformOf(platform: Platform, key: KeyObject): Platform {
+  const p = platform as unknown as { platformAuthConfig: () => Promise<unknown>; platformActive: (active?: boolean) => Promise<unknown> };
+  const setActive = p.platformActive.bind(platform);
+  p.platformAuthConfig = async () => ({ method: 'RSA_KEY', key });
+  p.platformActive = async (active?: boolean) => (active === undefined ? true : setActive(active));
+  return platform;
 }
 
 /** ltijs error names (res.locals.err.details.message) → our stable codes and Spanish texts. */
@@ -143,21 +155,12 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   );
 
   // Platform keys come from our cache: during a launch, ltijs's own check gets the platform record
-  // our check loaded a moment before (not read again, nor its status), answering with the key we
-  // already resolved (a parsed KeyObject), so ltijs neither reads the platform twice, nor fetches
-  // the JWKS, nor re-parses.
+  // our check loaded a moment before (launchPlatformOf), not a second read.
   const originalGetPlatform = lti.getPlatform.bind(lti);
   (lti as unknown as { getPlatform: typeof lti.getPlatform }).getPlatform = (async (url: string, clientId?: string, ...rest: unknown[]) => {
     const ctx = launchKeys.getStore();
-    if (!ctx || url !== ctx.issuer || clientId !== ctx.clientId) {
-      return (originalGetPlatform as (...a: unknown[]) => Promise<unknown>)(url, clientId, ...rest);
-    }
-    const platform = ctx.platform as { platformAuthConfig: () => Promise<unknown>; platformActive: (active?: boolean) => Promise<unknown> };
-    platform.platformAuthConfig = async () => ({ method: 'RSA_KEY', key: ctx.key });
-    // Our check found it active a moment ago (it refuses an inactive platform): not read again.
-    const setActive = platform.platformActive.bind(platform);
-    platform.platformActive = async (active?: boolean) => (active === undefined ? true : setActive(active));
-    return ctx.platform;
+    if (ctx && url === ctx.issuer && clientId === ctx.clientId) return ctx.platform;
+    return (originalGetPlatform as (...a: unknown[]) => Promise<unknown>)(url, clientId, ...rest);
   }) as typeof lti.getPlatform;
 
   lti.whitelist('/canvas.json', { route: '/storage-check', method: 'POST' });
@@ -339,7 +342,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
           relaunchQuery: login.relaunchQuery,
         };
       }
-      launchKeys.run({ issuer, clientId: result.clientId, key: result.key, platform: launchPlatform }, () => next());
+      launchKeys.run({ issuer, clientId: result.clientId, platform: launchPlatformOf(launchPlatform, result.key) }, () => next());
     })().catch(next);
   };
 

@@ -4,13 +4,13 @@
  * server (STYLE habit 7: expose only when status < 500).
  */
 import path from 'node:path';
-import ejs from 'ejs';
 import type { NextFunction, Request, Response } from 'express';
 import { viewsDir } from '../paths';
 import { AppError, toAppError } from '../errors';
 import { storeUnavailableError } from '../store/store-unavailable';
 import type { Logger } from './logger';
 import { clientErrorOf } from './client-errors';
+import { ejsViewEngine } from './view-engine';
 
 export function wantsJson(req: Request): boolean {
   if (req.path.startsWith('/api/') || req.originalUrl.includes('/api/')) return true;
@@ -51,19 +51,23 @@ export function renderError(logger: Logger, req: Request, res: Response, error: 
 }
 
 /**
- * Renders a view with ejs directly: requests handled inside ltijs's own Express 4 app reach us with
- * its response object, whose render() does not know our view settings.
+ * The same view engine as the host app's, for pages sent outside its render(): requests handled
+ * inside ltijs's own Express 4 app reach us with its response object, whose render() does not know
+ * our views. Its cache follows NODE_ENV as Express's own 'view cache' default does (on in
+ * production): an error page or the platform-storage login page is not read and compiled again
+ * on every request there.
  */
+const pageViews = ejsViewEngine({ root: viewsDir, cached: () => process.env.NODE_ENV === 'production' });
+
 export function sendView(res: Response, view: string, data: Record<string, unknown>, onError?: (err: unknown) => void): void {
-  ejs
-    .renderFile(path.join(viewsDir, `${view}.ejs`), data, { root: viewsDir })
-    .then((html) => {
+  pageViews(path.join(viewsDir, `${view}.ejs`), { ...data }, (err, html) => {
+    if (!err) {
       res.type('html').send(html);
-    })
-    .catch((err: unknown) => {
-      if (onError) onError(err);
-      else res.status(500).type('text').send('Ocurrió un error inesperado. Intenta nuevamente en unos minutos.');
-    });
+      return;
+    }
+    if (onError) onError(err);
+    else res.status(500).type('text').send('Ocurrió un error inesperado. Intenta nuevamente en unos minutos.');
+  });
 }
 
 export function errorMiddleware(logger: Logger) {

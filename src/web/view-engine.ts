@@ -30,7 +30,7 @@ export function ejsViewEngine(options: { root: string; cached: () => boolean }):
   const template = (file: string, cache: boolean): ejs.TemplateFunction => {
     let fn = cache ? compiled.get(file) : undefined;
     if (!fn) {
-      fn = ejs.compile(fs.readFileSync(file, 'utf8'), { filename: file, root: options.root });
+      fn = ejs.compile(fs.readFileSync(file, 'utf8'), { filename: file });
       if (cache) compiled.set(file, fn);
     }
     return fn;

@@ -47,9 +47,7 @@ export async function dropMongoDatabase(uri: string): Promise<void> {
 }
 
 /** A free port for a test server (test/support/ports.ts: outside the kernel's ephemeral range). */
-export function freePort(): Promise<number> {
-  return freeTestPort();
-}
+export const freePort = freeTestPort;
 
 export interface TestSystem extends RunningSystem {
   logger: MemoryLogger;
