@@ -428,6 +428,45 @@ describe('bad input and attacks fail safely: 4xx, audit entry, nothing stored ch
     expect(await sys.stores.attendance.listAnswers(session.id)).toHaveLength(1);
   });
 
+  // Only the MongoDB adapter writes the callback's unit in steps (no transactions on FerretDB); on
+  // SQLite the session and the answer are one transaction, which the test above already breaks.
+  (process.env.TEST_STORE === 'mongo' ? it.each : it.skip.each)([
+    ['cannot be filed', false],
+    ['is filed but the store\'s reply is lost', true],
+  ])('MongoDB: when SENCE\'s answer %s after the session was written, the learner is still told it worked and the answer is kept once', async (_case, filed) => {
+    const u = takeUser();
+    const l = await launchAs(sys, u.id);
+    const trip = await pressPanelButton(sys, l.client, l.ltik, 'start');
+    const callback = postBackForm(await loginAtClaveUnica(l.client, trip.atSence, u.customRut));
+    const store = sys.stores.attendance;
+    const original = store.saveAnswer.bind(store);
+    let failures = 0;
+    // Every try fails with an error that is not "busy" (the connection drops, the disk is full…);
+    // in the second case the answer was written before its reply was lost.
+    store.saveAnswer = async (answer) => {
+      failures += 1;
+      if (filed) await original(answer);
+      throw new Error('connection reset while filing the answer');
+    };
+    try {
+      const ok = await l.client.submit(callback);
+      expect(failures).toBeGreaterThan(0);
+      expect(ok.status).toBe(200);
+      expect(ok.text).toContain('Asistencia correctamente ingresada');
+    } finally {
+      store.saveAnswer = original;
+    }
+    const session = (await sessionsOf(u.id))[0]!;
+    expect(session.state).toBe('open');
+    const answers = await store.listAnswers(session.id);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatchObject({ sessionId: session.id, phase: 'start', outcome: 'success' });
+    expect(answers[0]!.payload.IdSesionSence).toBe(session.idSesionSence);
+    const again = await l.client.submit(callback);
+    expect(again.status).toBe(409);
+    expect(await store.listAnswers(session.id)).toHaveLength(1);
+  });
+
   it('a double click on "Abrir sesión" makes one attempt, not two', async () => {
     const u = takeUser();
     const l = await launchAs(sys, u.id);

@@ -386,6 +386,22 @@ function toAttempt(doc: AttemptDoc): CallbackAttempt {
   };
 }
 
+function answerDocOf(answer: SenceAnswer): AnswerDoc {
+  return {
+    _id: answer.id,
+    sessionId: answer.sessionId,
+    attemptId: answer.attemptId,
+    phase: answer.phase,
+    outcome: answer.outcome,
+    errorCodes: [...answer.errorCodes],
+    payload: { ...answer.payload },
+    receivedAt: answer.receivedAt,
+    origin: answer.origin ?? null,
+    referer: answer.referer ?? null,
+    originVerified: answer.originVerified ?? null,
+  };
+}
+
 function toAnswer(doc: AnswerDoc): SenceAnswer {
   return {
     id: doc._id,
@@ -541,16 +557,21 @@ export class MongoAttendanceStore implements AttendanceStore {
    * a crash in between leaves a lock on an ended session, which createSessionIfNoneActive clears).
    * No transition leads from an ended state back to an active one (attendance-rules.ts).
    */
-  async updateSession(next: AttendanceSession, expectedVersion: number): Promise<AttendanceSession | null> {
+  /**
+   * `answer`, when given, is written in the same single-document update as the session (atomic
+   * without a transaction), in the session's `unfiledAnswers` until recordCallback files it.
+   */
+  async updateSession(next: AttendanceSession, expectedVersion: number, answer?: SenceAnswer): Promise<AttendanceSession | null> {
     const key = activeKeyOf(next.learner, next.course);
     const active = ACTIVE_STATES.includes(next.state);
     const set = { ...mutableSessionFields(next), version: expectedVersion + 1 };
+    const update = answer ? { $set: set, $push: { unfiledAnswers: answerDocOf(answer) } } : { $set: set };
     const outcome = await withMutex(this.mutexes, `session:${next.id}:${expectedVersion}`, async () => {
       const current = await this.sessions.findOne({ _id: next.id, version: expectedVersion }).select({ _id: 1 }).lean().exec();
       if (!current) return null;
       if (active) await this.holdLock(key, next.id); // throws when another session is active
       return this.sessions
-        .findOneAndUpdate({ _id: next.id, version: expectedVersion }, { $set: set }, { returnDocument: 'after' })
+        .findOneAndUpdate({ _id: next.id, version: expectedVersion }, update, { returnDocument: 'after' })
         .lean<SessionDoc>()
         .exec();
     });
@@ -637,8 +658,9 @@ export class MongoAttendanceStore implements AttendanceStore {
     if (!used) return { ok: false, conflict: 'attempt-used' };
     let session: AttendanceSession | null;
     try {
+      // The session and SENCE's answer in one document update: both are written, or neither.
       session = await retryWhenBusy(
-        () => this.updateSession(record.next, record.expectedVersion),
+        () => this.updateSession(record.next, record.expectedVersion, record.answer),
         () => this.sessionWritten(record.next, record.expectedVersion + 1),
       );
     } catch (error) {
@@ -646,13 +668,21 @@ export class MongoAttendanceStore implements AttendanceStore {
       throw error;
     }
     if (!session) return { ok: false, conflict: 'session-changed' };
-    await retryWhenBusy(async () => {
-      try {
-        await this.saveAnswer(record.answer);
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error; // stored by a try whose answer was lost
-      }
-    });
+    // Filed in sence_answers, then taken off the session. Either step may fail (after its own
+    // busy tries): the answer then stays in the session's unfiledAnswers, where listAnswers finds
+    // it, and the callback is still accepted — its answer is stored.
+    try {
+      await retryWhenBusy(async () => {
+        try {
+          await this.saveAnswer(record.answer);
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error; // stored by a try whose answer was lost
+        }
+      });
+      await this.sessions.updateOne({ _id: session.id }, { $pull: { unfiledAnswers: { _id: record.answer.id } } }).exec();
+    } catch {
+      // Kept unfiled: see above.
+    }
     return { ok: true, session };
   }
 
@@ -670,24 +700,18 @@ export class MongoAttendanceStore implements AttendanceStore {
   }
 
   async saveAnswer(answer: SenceAnswer): Promise<void> {
-    await this.answers.create({
-      _id: answer.id,
-      sessionId: answer.sessionId,
-      attemptId: answer.attemptId,
-      phase: answer.phase,
-      outcome: answer.outcome,
-      errorCodes: [...answer.errorCodes],
-      payload: { ...answer.payload },
-      receivedAt: answer.receivedAt,
-      origin: answer.origin ?? null,
-      referer: answer.referer ?? null,
-      originVerified: answer.originVerified ?? null,
-    });
+    await this.answers.create(answerDocOf(answer));
   }
 
-  /** Oldest first (arrival order). */
+  /** Oldest first (arrival order): those filed in sence_answers and those still kept on the session. */
   async listAnswers(sessionId: string): Promise<SenceAnswer[]> {
-    const docs = await this.answers.find({ sessionId }).sort({ receivedAt: 1, _id: 1 }).lean<AnswerDoc[]>().exec();
+    const [filed, session] = await Promise.all([
+      this.answers.find({ sessionId }).lean<AnswerDoc[]>().exec(),
+      this.sessions.findById(sessionId).select({ unfiledAnswers: 1 }).lean<Pick<SessionDoc, 'unfiledAnswers'>>().exec(),
+    ]);
+    const ids = new Set(filed.map((d) => d._id));
+    const docs = [...filed, ...(session?.unfiledAnswers ?? []).filter((d) => !ids.has(d._id))];
+    docs.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
     return docs.map(toAnswer);
   }
 }

@@ -138,6 +138,11 @@ export interface SessionDoc {
   lastErrorCodes: string[];
   endReason: string | null;
   version: number;
+  /**
+   * SENCE answers written in the same single-document update as the session they changed (MongoDB
+   * has no transactions on FerretDB), until they are filed in `sence_answers`; see recordCallback.
+   */
+  unfiledAnswers?: AnswerDoc[];
 }
 
 const sessionSchema = new Schema<SessionDoc>(
@@ -163,6 +168,7 @@ const sessionSchema = new Schema<SessionDoc>(
     lastErrorCodes: { type: [String], default: undefined },
     endReason: nullableString,
     version: Number,
+    unfiledAnswers: { type: [Schema.Types.Mixed], default: undefined },
   },
   { ...OPTIONS, collection: 'sence_sessions' },
 );
