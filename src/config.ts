@@ -3,7 +3,7 @@
  * Development defaults (keys, demo mode) are announced loudly and refused when NODE_ENV=production.
  */
 import { AppError } from './errors';
-import { CALLBACK_PATH_MAX_LENGTH, SENCE_URL_MAX_LENGTH } from './domain/course-settings';
+import { CALLBACK_PATH_MAX_LENGTH, LTIK_MARGIN_MINUTES, SENCE_URL_MAX_LENGTH } from './domain/course-settings';
 
 export type NodeEnv = 'production' | 'development' | 'test';
 
@@ -169,8 +169,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   // A learner keeps the panel open through a whole SENCE session and closes it at the end: the
   // launch's ltik must still work then, with at least an hour of margin.
   const ltikMaxAgeMinutes = integer(env, 'LTIK_MAX_AGE_MINUTES', 360, 60, 24 * 60);
-  if (ltikMaxAgeMinutes < defaultSessionLimitMinutes + 60) {
-    fail('LTIK_MAX_AGE_MINUTES', `must be at least SESSION_LIMIT_MINUTES + 60 (${defaultSessionLimitMinutes + 60}): the panel's session has to outlive a SENCE session`);
+  if (ltikMaxAgeMinutes < defaultSessionLimitMinutes + LTIK_MARGIN_MINUTES) {
+    fail('LTIK_MAX_AGE_MINUTES', `must be at least SESSION_LIMIT_MINUTES + ${LTIK_MARGIN_MINUTES} (${defaultSessionLimitMinutes + LTIK_MARGIN_MINUTES}): the panel's session has to outlive a SENCE session`);
   }
   const smtpUrl = (env.SMTP_URL ?? '').trim() || null;
   let alertMail: Config['alertMail'] = null;

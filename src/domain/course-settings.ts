@@ -12,6 +12,16 @@ export interface CourseSettingsContext {
   otecIds: string[];
   publicUrl: string;
   defaults: { sessionLimitMinutes: number; warningMinutes: number };
+  /** LTIK_MAX_AGE_MINUTES: a launch's panel must outlive the session by an hour (as config checks for the default). */
+  ltikMaxAgeMinutes: number;
+}
+
+/** How much longer than a SENCE session the panel's launch (its ltik) has to last. */
+export const LTIK_MARGIN_MINUTES = 60;
+
+/** The longest session limit a course may set when a launch lasts `ltikMaxAgeMinutes`. */
+export function maxSessionLimitMinutes(ltikMaxAgeMinutes: number): number {
+  return Math.min(LIMIT_MAX, ltikMaxAgeMinutes - LTIK_MARGIN_MINUTES);
 }
 
 /** Our longest callback path + one-time token appended to PUBLIC_URL (see src/sence routes). */
@@ -19,7 +29,7 @@ export const CALLBACK_PATH_MAX_LENGTH = 42;
 /** RCE M6 §2.1: UrlRetoma/UrlError Text/100 (v1.1.5+). */
 export const SENCE_URL_MAX_LENGTH = 100;
 
-const LIMIT_MIN = 30;
+export const LIMIT_MIN = 30;
 const LIMIT_MAX = 720;
 const WARNING_MIN = 1;
 const WARNING_MAX = 60;
@@ -106,6 +116,9 @@ export function validateCourseSettings(
   const limit = limitRaw === '' ? ctx.defaults.sessionLimitMinutes : limitRaw === null ? null : wholeNumber(limitRaw);
   if (limit === null || limit < LIMIT_MIN || limit > LIMIT_MAX) {
     errors.sessionLimitMinutes = `El tiempo máximo de una sesión debe ser un número entero de minutos entre ${LIMIT_MIN} y ${LIMIT_MAX} (lo habitual son 180, es decir 3 horas).`;
+  } else if (limit > maxSessionLimitMinutes(ctx.ltikMaxAgeMinutes)) {
+    // Longer, and a learner who keeps the panel open to the end would find it expired at the close.
+    errors.sessionLimitMinutes = `En esta instalación el tiempo máximo de una sesión puede ser de hasta ${ctx.ltikMaxAgeMinutes - LTIK_MARGIN_MINUTES} minutos: el panel del alumno dura ${ctx.ltikMaxAgeMinutes} minutos desde que entra y debe durar una hora más que la sesión SENCE. Para permitir sesiones más largas, el operador de Asistencia SENCE debe aumentar LTIK_MAX_AGE_MINUTES.`;
   }
 
   const warningRaw = text(input, 'warningMinutes');

@@ -520,6 +520,18 @@ describe('staff: course settings, OTECs, attendance and audit', () => {
     expect(await auditHas('settings-rejected', 'codSence')).toBe(true);
   });
 
+  it('refuses a session limit the learner\'s panel would not outlast (LTIK_MAX_AGE_MINUTES 360: at most 300 minutes)', async () => {
+    const before = await sys.stores.courses.get(courseKey());
+    const form = { otecId: DEMO_OTEC_ID, lineaCapacitacion: '3', codSence: '1237654321', codigoCurso: 'RLAB-19-02-08-0071-1', requiredHours: '40', environment: 'production', warningMinutes: '10' };
+    const page = await diego.client.get(`${sys.url}/lti/staff?ltik=${encodeURIComponent(diego.ltik)}`);
+    expect(page.text).toContain('Entre 30 y 300 minutos en esta instalación');
+    const res = await post('settings', { ...form, sessionLimitMinutes: '301' });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('En esta instalación el tiempo máximo de una sesión puede ser de hasta 300 minutos');
+    expect(res.text).toContain('el operador de Asistencia SENCE debe aumentar LTIK_MAX_AGE_MINUTES');
+    expect(await sys.stores.courses.get(courseKey())).toEqual(before);
+  });
+
   it('adds an OTEC with its token encrypted at rest and never shown back in full', async () => {
     // Since issue #7 only an LMS administrator manages OTECs (security-otec-tenancy.test.ts).
     sys.lms!.tamperNextIdToken({ claims: (c) => ({ ...c, [CLAIM.roles]: ADMIN_ROLES }) });

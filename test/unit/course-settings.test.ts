@@ -4,6 +4,7 @@ const ctx = {
   otecIds: ['otec-1', 'otec-2'],
   publicUrl: 'https://asistencia.example.cl',
   defaults: { sessionLimitMinutes: 180, warningMinutes: 10 },
+  ltikMaxAgeMinutes: 360,
 };
 
 const valid = {
@@ -110,6 +111,25 @@ describe('validateCourseSettings', () => {
     expect(errorsOf({ ...valid, sessionLimitMinutes: '90.5' }).sessionLimitMinutes).toBeDefined();
     const ok = validateCourseSettings({ ...valid, sessionLimitMinutes: '120', warningMinutes: '15' }, ctx);
     expect(ok.ok && ok.settings).toMatchObject({ sessionLimitMinutes: 120, warningMinutes: 15 });
+  });
+
+  it('accepts 720 minutes, the most, when the launch lasts an hour longer (LTIK_MAX_AGE_MINUTES 780)', () => {
+    const long = { ...ctx, ltikMaxAgeMinutes: 780 };
+    const ok = validateCourseSettings({ ...valid, sessionLimitMinutes: '720' }, long);
+    expect(ok.ok && ok.settings.sessionLimitMinutes).toBe(720);
+    expect(errorsOf({ ...valid, sessionLimitMinutes: '721' }, long).sessionLimitMinutes).toMatch(/entre 30 y 720/);
+  });
+
+  it('accepts a session limit exactly one hour shorter than the launch (LTIK_MAX_AGE_MINUTES)', () => {
+    const ok = validateCourseSettings({ ...valid, sessionLimitMinutes: '300' }, ctx);
+    expect(ok.ok && ok.settings.sessionLimitMinutes).toBe(300);
+  });
+
+  it('refuses a session limit one minute past the launch\'s lifetime less an hour, and says who can change it', () => {
+    const message = errorsOf({ ...valid, sessionLimitMinutes: '301' }).sessionLimitMinutes;
+    expect(message).toBe(
+      'En esta instalación el tiempo máximo de una sesión puede ser de hasta 300 minutos: el panel del alumno dura 360 minutos desde que entra y debe durar una hora más que la sesión SENCE. Para permitir sesiones más largas, el operador de Asistencia SENCE debe aumentar LTIK_MAX_AGE_MINUTES.',
+    );
   });
 
   it('bounds the warning to 1–60 minutes and below the limit', () => {

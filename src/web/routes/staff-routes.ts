@@ -9,7 +9,7 @@ import { AppError } from '../../errors';
 import type { Config } from '../../config';
 import type { Stores } from '../../store/ports';
 import type { AttendanceSession, AuditEvent, Course, LearnerKey, Otec } from '../../domain/types';
-import { CALLBACK_PATH_MAX_LENGTH, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
+import { CALLBACK_PATH_MAX_LENGTH, LIMIT_MIN, maxSessionLimitMinutes, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
 import { REPEATED_REJECTION_WINDOW_MS } from '../../application/attendance-service';
 import { otecsOfPlatform, saveOtecAsPlatformAdmin, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
 import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
@@ -20,7 +20,7 @@ import { csvCell } from '../csv';
 
 export interface StaffDeps {
   stores: Stores;
-  config: Pick<Config, 'publicUrl' | 'tokenKey' | 'defaultSessionLimitMinutes' | 'defaultWarningMinutes'>;
+  config: Pick<Config, 'publicUrl' | 'tokenKey' | 'defaultSessionLimitMinutes' | 'defaultWarningMinutes' | 'ltikMaxAgeMinutes'>;
   now?: () => Date;
 }
 
@@ -65,6 +65,7 @@ export function staffRoutes(deps: StaffDeps): Router {
       otecValues: {},
       saved: null,
       callbackUrlLength: config.publicUrl.length + CALLBACK_PATH_MAX_LENGTH,
+      sessionLimitRange: { min: LIMIT_MIN, max: maxSessionLimitMinutes(config.ltikMaxAgeMinutes) },
       ...extra,
     });
   };
@@ -79,6 +80,7 @@ export function staffRoutes(deps: StaffDeps): Router {
       otecIds: otecs.map((o) => o.id),
       publicUrl: config.publicUrl,
       defaults: { sessionLimitMinutes: config.defaultSessionLimitMinutes, warningMinutes: config.defaultWarningMinutes },
+      ltikMaxAgeMinutes: config.ltikMaxAgeMinutes,
     });
     if (!result.ok) {
       await audit(stores, now(), req, identity.learner, identity.course, 'settings-rejected', false, Object.keys(result.errors).join(', '));
