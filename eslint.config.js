@@ -27,4 +27,14 @@ module.exports = [
     files: ['src/domain/**/*.ts', 'src/sence/**/*.ts', 'src/application/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', forbidden] },
   },
+  {
+    // A focused test left in a commit would make Jest skip every other test of its file in CI.
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['it', 'test', 'describe'].map((object) => ({ object, property: 'only', message: 'Remove .only before committing: the rest of the file would not run.' })),
+      ],
+    },
+  },
 ];

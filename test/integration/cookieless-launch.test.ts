@@ -10,7 +10,6 @@ import { startTestSystem, type TestSystem } from '../support/test-system';
 import { courseRef } from '../../src/lti/platform-storage';
 
 // cookie-parser's own signer (a dependency of cookie-parser), to present a state cookie as ltijs would.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { sign: signCookie } = require('cookie-signature') as { sign: (value: string, secret: string) => string };
 
 let sys: TestSystem;

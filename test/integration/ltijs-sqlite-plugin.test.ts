@@ -127,7 +127,6 @@ describe('SqliteLtijsPlugin semantics', () => {
     expect(dump).not.toContain(privateKey.split('\n')[1] ?? 'x');
 
     // same AES-256-CBC scheme as ltijs: its Decrypt reads ours and ours reads its Encrypt
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const LtijsDatabase = require('ltijs/dist/Utils/Database') as { prototype: { Encrypt(d: string, s: string): Promise<{ iv: string; data: string }>; Decrypt(d: string, iv: string, s: string): Promise<string> } };
     const stored = raw ? raw[0] : undefined;
     expect(JSON.parse(await LtijsDatabase.prototype.Decrypt.call(null, String(stored?.data), String(stored?.iv), KEY))).toEqual({ key: privateKey, kid: 'kid-1' });
