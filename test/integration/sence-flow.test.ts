@@ -423,6 +423,9 @@ describe('bad input and attacks fail safely: 4xx, audit entry, nothing stored ch
     expect(session.state).toBe('open');
     expect(session.version).toBe(before.version + 1);
     expect(await sys.stores.attendance.listAnswers(session.id)).toHaveLength(1);
+    // Filed in sence_answers and taken off the session document (written there with the session).
+    const sessionsModel = (store as unknown as { sessions: { findById(id: string): { lean(): { exec(): Promise<{ unfiledAnswers?: unknown[] } | null> } } } }).sessions;
+    expect((await sessionsModel.findById(session.id).lean().exec())?.unfiledAnswers).toEqual([]);
     const again = await l.client.submit(callback);
     expect(again.status).toBe(409);
     expect(await sys.stores.attendance.listAnswers(session.id)).toHaveLength(1);

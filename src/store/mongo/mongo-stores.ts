@@ -679,7 +679,8 @@ export class MongoAttendanceStore implements AttendanceStore {
           if (!isDuplicateKey(error)) throw error; // stored by a try whose answer was lost
         }
       });
-      await this.sessions.updateOne({ _id: session.id }, { $pull: { unfiledAnswers: { _id: record.answer.id } } }).exec();
+      // The whole document, as pushed: FerretDB 1.x pulls by equality only (no query on elements).
+      await this.sessions.updateOne({ _id: session.id }, { $pull: { unfiledAnswers: answerDocOf(record.answer) } }).exec();
     } catch {
       // Kept unfiled: see above.
     }
