@@ -7,6 +7,7 @@ import {
   clockStatus,
   expireIfDue,
   hasAccessMark,
+  isActiveState,
   newSession,
   requestClose,
   totalAccreditedSeconds,
@@ -290,5 +291,102 @@ describe('accounting', () => {
 
   it('lists the active states', () => {
     expect([...ACTIVE_STATES]).toEqual(['starting', 'open', 'closing']);
+  });
+});
+
+/** The AppError a rule throws (fails the test when it does not throw). */
+function refusal(rule: () => unknown): AppError {
+  try {
+    rule();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected the rule to refuse');
+}
+
+describe('what learners and staff read when a rule refuses', () => {
+  it('a session id that cannot make an IdSesionAlumno of 1–149 characters', () => {
+    for (const id of ['', '   ', 'x'.repeat(147)]) {
+      const e = refusal(() => newSession(args({ id })));
+      expect(e).toMatchObject({ code: 'internal', status: 500, message: 'No pudimos preparar tu sesión SENCE.' });
+      expect(e.staffHint).toBe('El id de sesión debe producir un IdSesionAlumno de 1 a 149 caracteres.');
+    }
+    expect(newSession(args({ id: 'x'.repeat(146) })).idSesionAlumno).toHaveLength(149);
+  });
+
+  it('an invalid RUN', () => {
+    const e = refusal(() => newSession(args({ run: '12.345.678-9' })));
+    expect(e).toMatchObject({ code: 'run-invalid', status: 400, message: 'Tu RUN no es válido, así que no podemos abrir tu sesión en SENCE.', details: { reason: 'check-digit' } });
+  });
+
+  it('an invalid OTEC RUT', () => {
+    const e = refusal(() => newSession(args({ otecRut: '76123456-1' })));
+    expect(e).toMatchObject({ code: 'otec-invalid', status: 400, message: 'La OTEC de este curso está mal configurada. Avísale a tu OTEC o a tu relator.', details: { reason: 'check-digit' } });
+    expect(e.staffHint).toBe('El RUT de la OTEC no es válido (formato xxxxxxxx-x con dígito verificador correcto).');
+  });
+
+  it('a new session keeps its own copy of the learner and course keys', () => {
+    const a = args();
+    const s = newSession(a);
+    expect(s.learner).toEqual(a.learner);
+    expect(s.course).toEqual(a.course);
+    expect(s.learner).not.toBe(a.learner);
+    expect(s.course).not.toBe(a.course);
+  });
+
+  it.each([
+    ['abrir', () => applyStartSuccess(opened(), { IdSesionSence: 'X' }, T0), 'open'],
+    ['rechazar el inicio de', () => applyStartError(opened(), ['211'], T0), 'open'],
+    ['cerrar', () => applyCloseSuccess(starting(), T0), 'starting'],
+    ['rechazar el cierre de', () => applyCloseError(starting(), ['100'], T0), 'starting'],
+  ])('a SENCE answer that no longer fits the session (%s)', (action, rule, state) => {
+    const e = refusal(rule);
+    expect(e).toMatchObject({ code: 'sence-callback-replayed', status: 409, message: 'Esta respuesta de SENCE ya no corresponde al estado de tu sesión. Recarga la página.', details: { sessionId: 'sess-1', state } });
+    expect(e.staffHint).toBe(`No se puede ${action} una sesión en estado "${state}".`);
+  });
+
+  it('a successful start without IdSesionSence (blank counts as missing)', () => {
+    const e = refusal(() => applyStartSuccess(starting(), { IdSesionSence: '  ' }, T0));
+    expect(e).toMatchObject({ code: 'sence-callback-invalid', status: 400, message: 'SENCE no devolvió el identificador de tu sesión. Intenta abrirla nuevamente.' });
+    expect(e.staffHint).toBe('Respuesta de inicio exitoso sin IdSesionSence.');
+  });
+
+  it('closing when no session is open', () => {
+    const e = refusal(() => requestClose(starting(), T0));
+    expect(e).toMatchObject({ code: 'sence-no-open-session', status: 409, message: 'No tienes una sesión abierta en SENCE para cerrar.', details: { sessionId: 'sess-1', state: 'starting' } });
+  });
+});
+
+describe('what a session records from SENCE\'s answers', () => {
+  it('stores FechaHora and ZonaHoraria trimmed, blank as nothing, and clears earlier error codes', () => {
+    const s = applyStartSuccess({ ...starting(), lastErrorCodes: ['100'] }, { IdSesionSence: ' S-1 ', FechaHora: ' 2025-03-04 10:00:00 ', ZonaHoraria: ' America/Santiago ' }, T0);
+    expect(s).toMatchObject({ idSesionSence: 'S-1', senceStartFechaHora: '2025-03-04 10:00:00', senceZonaHoraria: 'America/Santiago', lastErrorCodes: [] });
+    const blank = applyStartSuccess(starting(), { IdSesionSence: 'S-1', FechaHora: '  ', ZonaHoraria: '' }, T0);
+    expect(blank).toMatchObject({ senceStartFechaHora: null, senceZonaHoraria: null });
+  });
+
+  it('a refused start says which error and what it means; without codes, that SENCE gave none', () => {
+    expect(applyStartError(starting(), ['211', '204'], T0).endReason).toBe(
+      'SENCE no pudo abrir tu sesión (error 211, 204). La credencial de la OTEC configurada para este curso no corresponde.',
+    );
+    expect(applyStartError(starting(), [], T0).endReason).toBe('SENCE no pudo abrir tu sesión (error sin número). SENCE no indicó el motivo.');
+  });
+
+  it('an accepted close says so and clears the codes of an earlier refused close', () => {
+    const retried = applyCloseError(closing(60), ['100'], at(61));
+    expect(retried.lastErrorCodes).toEqual(['100']);
+    const closed = applyCloseSuccess(retried, at(120));
+    expect(closed).toMatchObject({ state: 'closed', endReason: 'Sesión correctamente cerrada en SENCE.', lastErrorCodes: [], accreditedSeconds: 120 });
+  });
+
+  it('a close error may also arrive for a session already back to open (after the close attempt expired)', () => {
+    const s = applyCloseError(opened(), ['100'], at(60));
+    expect(s).toMatchObject({ state: 'open', lastErrorCodes: ['100'], closeRequestedAt: null });
+  });
+
+  it('sessions in progress are starting, open and closing', () => {
+    expect(['starting', 'open', 'closing'].map((s) => isActiveState(s as AttendanceSession['state']))).toEqual([true, true, true]);
+    expect(['closed', 'expired', 'abandoned', 'start-failed', 'ended-by-sence'].map((s) => isActiveState(s as AttendanceSession['state']))).toEqual([false, false, false, false, false]);
   });
 });

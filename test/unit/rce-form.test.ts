@@ -136,3 +136,95 @@ describe('buildCloseForm', () => {
     expect(() => buildCloseForm(startArgs({ session: s }))).toThrow(expect.objectContaining({ code: 'settings-invalid' }));
   });
 });
+
+/** The error a build throws (fails the test when it does not throw). */
+function thrown(build: () => unknown): { code: string; status: number; message: string; staffHint?: string; details?: Record<string, unknown> } {
+  try {
+    build();
+  } catch (error) {
+    return error as ReturnType<typeof thrown>;
+  }
+  throw new Error('expected the form to be refused');
+}
+
+const ASK_OTEC = 'Avísale a tu OTEC o a tu relator para que revise la configuración del curso.';
+
+describe('what the learner and staff read when a form cannot be built', () => {
+  const withSent = (sent: Partial<AttendanceSession['sent']>): AttendanceSession => {
+    const s = session();
+    return { ...s, sent: { ...s.sent, ...sent } };
+  };
+
+  it('a blank field (spaces only count as blank)', () => {
+    for (const blank of ['', '   ']) {
+      const e = thrown(() => buildStartForm(startArgs({ session: withSent({ CodigoCurso: blank }) })));
+      expect(e).toMatchObject({ code: 'settings-invalid', status: 400, details: { field: 'CodigoCurso' } });
+      expect(e.message).toBe(`Falta un dato del curso para registrar tu asistencia en SENCE (CodigoCurso). ${ASK_OTEC}`);
+      expect(e.staffHint).toBe('CodigoCurso está vacío.');
+    }
+  });
+
+  it('a field longer than SENCE accepts', () => {
+    const e = thrown(() => buildStartForm(startArgs({ session: withSent({ CodigoCurso: 'x'.repeat(51) }) })));
+    expect(e.message).toBe(`Un dato del curso es demasiado largo para SENCE (CodigoCurso). ${ASK_OTEC}`);
+    expect(e.staffHint).toBe('CodigoCurso tiene 51 caracteres; SENCE acepta como máximo 50.');
+  });
+
+  it('a return address that is not an absolute http(s) URL, named by its field', () => {
+    const retoma = thrown(() => buildStartForm(startArgs({ urlRetoma: 'ftp://a.cl/x' })));
+    expect(retoma).toMatchObject({ code: 'settings-invalid', details: { field: 'UrlRetoma' } });
+    expect(retoma.message).toBe(`La dirección de retorno para SENCE no es válida (UrlRetoma). ${ASK_OTEC}`);
+    expect(retoma.staffHint).toBe('UrlRetoma debe ser una URL absoluta http(s): "ftp://a.cl/x".');
+    const error = thrown(() => buildStartForm(startArgs({ urlError: '/sence/err' })));
+    expect(error).toMatchObject({ details: { field: 'UrlError' } });
+    expect(error.message).toBe(`La dirección de retorno para SENCE no es válida (UrlError). ${ASK_OTEC}`);
+    expect(thrown(() => buildStartForm(startArgs({ urlError: '' }))).staffHint).toBe('UrlError está vacío.');
+  });
+
+  it('plain http return addresses are accepted (a development PUBLIC_URL)', () => {
+    const form = buildStartForm(startArgs({ urlRetoma: 'http://localhost:3000/cb/ok/x', urlError: 'http://localhost:3000/cb/er/x' }));
+    expect(form.fields.UrlRetoma).toBe('http://localhost:3000/cb/ok/x');
+    expect(form.fields.UrlError).toBe('http://localhost:3000/cb/er/x');
+  });
+
+  it('a token of the wrong length', () => {
+    const e = thrown(() => buildStartForm(startArgs({ token: token.slice(1) })));
+    expect(e).toMatchObject({ code: 'settings-invalid', details: { field: 'Token' } });
+    expect(e.message).toBe(`La credencial de la OTEC no es válida. ${ASK_OTEC}`);
+    expect(e.staffHint).toBe('El token tiene 35 caracteres; SENCE exige 36.');
+  });
+
+  it('a token pasted with spaces around it is sent trimmed, in upper case', () => {
+    expect(buildStartForm(startArgs({ token: `  ${token}\n` })).fields.Token).toBe(token.toUpperCase());
+  });
+
+  it('a training line other than 1, 3 or 6', () => {
+    const e = thrown(() => buildStartForm(startArgs({ session: withSent({ LineaCapacitacion: '4' }) })));
+    expect(e.message).toBe(`La línea de capacitación del curso no es válida. ${ASK_OTEC}`);
+    expect(e.staffHint).toBe('LineaCapacitacion "4" debe ser 1, 3 o 6.');
+  });
+
+  it('lines 1, 3 and 6 are each accepted', () => {
+    expect(buildStartForm(startArgs({ session: session({ lineaCapacitacion: 1, codSence: '' }) })).fields.LineaCapacitacion).toBe('1');
+    expect(buildStartForm(startArgs({ session: session({ lineaCapacitacion: 3 }) })).fields.LineaCapacitacion).toBe('3');
+    expect(buildStartForm(startArgs({ session: session({ lineaCapacitacion: 6 }) })).fields.LineaCapacitacion).toBe('6');
+  });
+
+  it('several trailing slashes on the base URL are all dropped', () => {
+    expect(buildStartForm(startArgs({ baseUrl: `${base}///` })).action).toBe(`${base}/IniciarSesion`);
+  });
+
+  it('closing a session SENCE never opened', () => {
+    const e = thrown(() => buildCloseForm(startArgs()));
+    expect(e).toMatchObject({ code: 'sence-no-open-session', status: 409, details: { sessionId: '6f1c2a9e-1b2c-4d5e-8f90-123456789abc', state: 'starting' } });
+    expect(e.message).toBe('No tienes una sesión abierta en SENCE para cerrar.');
+    expect(e.staffHint).toBe('La sesión no tiene IdSesionSence: SENCE nunca confirmó su inicio.');
+  });
+
+  it('closing with a blank IdSesionSence names that field', () => {
+    const s = { ...applyStartSuccess(session(), { IdSesionSence: 'SENCE-1' }, now), idSesionSence: ' ' };
+    const e = thrown(() => buildCloseForm(startArgs({ session: s })));
+    expect(e).toMatchObject({ code: 'settings-invalid', details: { field: 'IdSesionSence' } });
+    expect(e.staffHint).toBe('IdSesionSence está vacío.');
+  });
+});

@@ -16,6 +16,14 @@ describe('computeCheckDigit (mod 11)', () => {
 
   it('refuses a body with non-digits', () => {
     expect(() => computeCheckDigit('12.345.678')).toThrow(AppError);
+    expect(() => computeCheckDigit('')).toThrow(
+      expect.objectContaining({
+        code: 'run-invalid',
+        status: 400,
+        message: 'El RUN debe tener solo números antes del guion.',
+        staffHint: 'computeCheckDigit recibe solo el cuerpo numérico del RUN, sin puntos ni dígito verificador.',
+      }),
+    );
   });
 });
 

@@ -110,6 +110,10 @@ describe('describeGlosaError', () => {
     const list = describeGlosaError(raw);
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ code: '', known: false, sessionGone: false });
-    expect(list[0]?.description).toMatch(/SENCE/);
+    expect(list[0]).toMatchObject({
+      description: 'SENCE informó un error, pero no indicó cuál.',
+      solution: 'Vuelve a intentarlo en unos minutos. Si se repite, avísale a tu OTEC indicando la hora en que ocurrió.',
+      staffHint: 'La respuesta de error de SENCE llegó sin GlosaError. Revisa el registro de respuestas de la sesión.',
+    });
   });
 });

@@ -95,6 +95,16 @@ describe('openStaffAlerts: SENCE errors only staff can fix, per code, until the 
     expect(alerts[0]!.lastAt).toEqual(min(31));
   });
 
+  it('first and last occurrence do not depend on which learner comes first', () => {
+    const [alert] = openStaffAlerts([failed('beto', 30, ['211']), failed('ana', 0, ['211']), failed('camila', 10, ['211'])]);
+    expect(alert!.firstAt).toEqual(min(1));
+    expect(alert!.lastAt).toEqual(min(31));
+  });
+
+  it('a code repeated in one answer counts the learner once', () => {
+    expect(openStaffAlerts([failed('ana', 0, ['211', '211'])])[0]!.subs).toEqual(['ana']);
+  });
+
   it('uses the creation time when a failed session has no end time', () => {
     const alerts = openStaffAlerts([session('ana', 7, { state: 'start-failed', lastErrorCodes: ['206'] })]);
     expect(alerts[0]!.lastAt).toEqual(min(7));

@@ -20,6 +20,10 @@ describe('progressPercent', () => {
   it('is 0 without required hours', () => {
     expect(progressPercent(3600, null)).toBe(0);
     expect(progressPercent(3600, 0)).toBe(0);
+    expect(progressPercent(3600, -1)).toBe(0);
+    // Never "NaN %" or a full bar from a broken figure.
+    expect(progressPercent(3600, Number.NaN)).toBe(0);
+    expect(progressPercent(3600, 0.0001)).toBe(0); // rounds to 0 required seconds
   });
 
   it('floors to a whole percent', () => {

@@ -75,3 +75,33 @@ describe('secretHint', () => {
     expect(secretHint('abcdefgh')).toBe('…efgh');
   });
 });
+
+describe('what the learner and the operator read when a sealed token cannot be opened', () => {
+  const hintOf = (sealed: string, k = key): string | undefined => {
+    try {
+      openSecret(sealed, k);
+    } catch (error) {
+      expect((error as AppError).message).toBe('No pudimos leer la credencial guardada de la OTEC.');
+      return (error as AppError).staffHint;
+    }
+    throw new Error('expected openSecret to refuse');
+  };
+
+  it.each(['', 'plain-token', 'v2.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AA', 'v1.a.b', 'v1.a.b.c.d'])('an unknown format (%p)', (sealed) => {
+    expect(hintOf(sealed)).toBe('Formato de secreto sellado desconocido (se esperaba v1.<iv>.<tag>.<datos>).');
+  });
+
+  it('an IV or tag of the wrong length', () => {
+    const [v, iv, tag, data] = sealSecret(token, key).split('.');
+    expect(hintOf([v, iv?.slice(0, 8), tag, data].join('.'))).toBe('Secreto sellado con IV o etiqueta de largo incorrecto.');
+    expect(hintOf([v, iv, tag?.slice(0, 8), data].join('.'))).toBe('Secreto sellado con IV o etiqueta de largo incorrecto.');
+  });
+
+  it('altered, or sealed with another TOKEN_ENCRYPTION_KEY', () => {
+    expect(hintOf(sealSecret(token, key), otherKey)).toBe('El secreto sellado fue alterado o se cifró con otra TOKEN_ENCRYPTION_KEY.');
+  });
+
+  it('a key that is not 32 bytes', () => {
+    expect(hintOf(sealSecret(token, key), Buffer.alloc(31))).toBe('TOKEN_ENCRYPTION_KEY debe tener 32 bytes (64 caracteres hex).');
+  });
+});
