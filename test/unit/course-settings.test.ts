@@ -191,3 +191,84 @@ describe('validateOtecInput', () => {
     expect(!r.ok && r.errors.token).toMatch(/token/i);
   });
 });
+
+describe('validateCourseSettings: the exact message staff read for each problem', () => {
+  it.each([
+    ['otecId', { otecId: '' }, 'Elige la OTEC que dicta este curso.'],
+    ['otecId', { otecId: 'otec-9' }, 'La OTEC elegida no existe. Elige una de la lista o regístrala primero.'],
+    ['environment', { environment: 'rce' }, 'Elige el ambiente de SENCE: prueba (rcetest) o producción (rce).'],
+    ['lineaCapacitacion', { lineaCapacitacion: '4' }, 'Elige la línea de capacitación: 1 (Programas Sociales), 3 (Franquicia Tributaria) o 6 (FPT).'],
+    ['codSence', { codSence: ['1237654321'] }, 'Escribe el código SENCE del curso como texto.'],
+    ['codSence', { codSence: '' }, 'Escribe el código SENCE del curso: 10 dígitos, lo encuentras en la orden de compra.'],
+    ['codSence', { codSence: '123765432' }, 'El código SENCE debe tener exactamente 10 dígitos, sin puntos ni espacios (está en la orden de compra).'],
+    ['codSence', { lineaCapacitacion: '1', codSence: '1237654321' }, 'Para la línea 1 (Programas Sociales) el código SENCE debe quedar en blanco.'],
+    ['codSence', { codSence: '-1' }, 'El código "-1" solo sirve en el ambiente de prueba. En producción escribe el código SENCE real de 10 dígitos.'],
+    ['codigoCurso', { codigoCurso: '' }, 'Escribe el código de la acción de capacitación (ID de acción, Folio o RUS).'],
+    ['codigoCurso', { codigoCurso: '-1' }, 'El código "-1" solo sirve en el ambiente de prueba. En producción escribe el ID de acción real.'],
+    ['codigoCurso', { codigoCurso: 'ACCION\t123' }, 'El código de la acción no puede tener saltos de línea ni caracteres especiales invisibles.'],
+    ['codigoCurso', { codigoCurso: '123456' }, 'El código de la acción debe tener entre 7 y 50 caracteres (solo la línea 6 admite menos de 7).'],
+    ['codigoCurso', { lineaCapacitacion: '6', codigoCurso: 'x'.repeat(51) }, 'El código de la acción puede tener como máximo 50 caracteres.'],
+    ['requiredHours', { requiredHours: '0' }, 'Escribe las horas totales del curso: un número mayor que 0 y hasta 2000 (puedes usar decimales, por ejemplo 40,5).'],
+    ['requiredHours', { requiredHours: ['40'] }, 'Escribe las horas totales del curso: un número mayor que 0 y hasta 2000 (puedes usar decimales, por ejemplo 40,5).'],
+    ['sessionLimitMinutes', { sessionLimitMinutes: '29' }, 'El tiempo máximo de una sesión debe ser un número entero de minutos entre 30 y 720 (lo habitual son 180, es decir 3 horas).'],
+    ['warningMinutes', { warningMinutes: '61' }, 'El aviso antes del límite debe ser un número entero de minutos entre 1 y 60 (SENCE recomienda 10).'],
+    ['warningMinutes', { sessionLimitMinutes: '30', warningMinutes: '30' }, 'El aviso antes del límite debe ser menor que el tiempo máximo de la sesión.'],
+  ])('%s: %j', (field, change, message) => {
+    expect(errorsOf({ ...valid, ...change })[field]).toBe(message);
+  });
+
+  it('a PUBLIC_URL too long: how many characters it has and how short it must be', () => {
+    expect(errorsOf(valid, { ...ctx, publicUrl: `https://${'a'.repeat(51)}` }).publicUrl).toBe(
+      'La dirección pública de la herramienta (PUBLIC_URL, 59 caracteres) es demasiado larga: SENCE acepta direcciones de retorno de hasta 100 caracteres. Acórtala a 58 caracteres o menos.',
+    );
+  });
+
+  it('numbers from a JSON client are read as their text; non-finite numbers are refused', () => {
+    const ok = validateCourseSettings({ ...valid, lineaCapacitacion: 3, requiredHours: 40, sessionLimitMinutes: 120, warningMinutes: 15 }, ctx);
+    expect(ok.ok && ok.settings).toMatchObject({ lineaCapacitacion: 3, requiredHours: 40, sessionLimitMinutes: 120, warningMinutes: 15 });
+    expect(errorsOf({ ...valid, requiredHours: Number.POSITIVE_INFINITY }).requiredHours).toBeDefined();
+    expect(errorsOf({ ...valid, sessionLimitMinutes: Number.NaN }).sessionLimitMinutes).toBeDefined();
+  });
+
+  it('a missing or null value counts as blank (the default limit and warning apply)', () => {
+    const ok = validateCourseSettings({ ...valid, sessionLimitMinutes: null, warningMinutes: undefined }, ctx);
+    expect(ok.ok && ok.settings).toMatchObject({ sessionLimitMinutes: 180, warningMinutes: 10 });
+  });
+
+  it('limits at exactly their bounds are accepted', () => {
+    const low = validateCourseSettings({ ...valid, sessionLimitMinutes: '30', warningMinutes: '1' }, ctx);
+    expect(low.ok && low.settings).toMatchObject({ sessionLimitMinutes: 30, warningMinutes: 1 });
+    const high = validateCourseSettings({ ...valid, sessionLimitMinutes: '300', warningMinutes: '60' }, ctx);
+    expect(high.ok && high.settings).toMatchObject({ sessionLimitMinutes: 300, warningMinutes: 60 });
+  });
+
+  it('an unreadable limit leaves the warning without a message of its own', () => {
+    const errors = errorsOf({ ...valid, sessionLimitMinutes: 'tres horas', warningMinutes: '10' });
+    expect(errors.sessionLimitMinutes).toBeDefined();
+    expect(errors.warningMinutes).toBeUndefined();
+  });
+});
+
+describe('validateOtecInput: the exact message staff read', () => {
+  const token = '0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+  const errorsOfOtec = (input: Record<string, unknown>): Record<string, string> => {
+    const r = validateOtecInput(input);
+    if (r.ok) throw new Error('expected errors');
+    return r.errors;
+  };
+
+  it.each([
+    ['name', { name: '', rut: '76123456-0', token }, 'Escribe el nombre de la OTEC.'],
+    ['name', { name: 'OTEC\nSur', rut: '76123456-0', token }, 'El nombre de la OTEC debe tener como máximo 100 caracteres, en una sola línea.'],
+    ['rut', { name: 'A', rut: '76123456-1', token }, 'El dígito verificador del RUT de la OTEC no coincide. Revisa el número después del guion.'],
+    ['rut', { name: 'A', rut: '', token }, 'Escribe el RUT de la OTEC con guion y dígito verificador, por ejemplo 76123456-0.'],
+    ['token', { name: 'A', rut: '76123456-0', token: '' }, 'Pega el token SENCE de la OTEC (lo obtienes en https://sistemas.sence.cl/rts).'],
+    ['token', { name: 'A', rut: '76123456-0', token: token.slice(0, 33) }, 'El token debe tener 36 caracteres con la forma XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (letras A-F y números). El que pegaste tiene 33; cópialo completo desde RTS.'],
+  ])('%s: %j', (field, input, message) => {
+    expect(errorsOfOtec(input)[field]).toBe(message);
+  });
+
+  it('a token that is not text counts as missing', () => {
+    expect(errorsOfOtec({ name: 'A', rut: '76123456-0', token: { value: token } }).token).toBe('Pega el token SENCE de la OTEC (lo obtienes en https://sistemas.sence.cl/rts).');
+  });
+});
