@@ -87,3 +87,55 @@ describe('parseActionUpload', () => {
     expect(decodeUpload(Buffer.from('Ñuñoa', 'latin1'))).toEqual({ ok: true, text: 'Ñuñoa', encoding: 'Latin-1' });
   });
 });
+
+describe('parseActionUpload: encodings, quoting and what each refusal says', () => {
+  it('UTF-16 in either byte order is refused with how to save the file; Latin-1 "ÿ" or "þ" at the start is not UTF-16', () => {
+    const message = 'El archivo está en UTF-16 («Texto Unicode» de Excel). Guárdelo como «CSV UTF-8» o «CSV (delimitado por punto y coma)» y súbalo de nuevo.';
+    expect(decodeUpload(Buffer.from([0xff, 0xfe, 0x41, 0x00]))).toEqual({ ok: false, message });
+    expect(decodeUpload(Buffer.from([0xfe, 0xff, 0x00, 0x41]))).toEqual({ ok: false, message });
+    expect(decodeUpload(Buffer.from([0xff, 0x41]))).toEqual({ ok: true, text: 'ÿA', encoding: 'Latin-1' });
+    expect(decodeUpload(Buffer.from([0xfe, 0x41]))).toEqual({ ok: true, text: 'þA', encoding: 'Latin-1' });
+    expect(decodeUpload(Buffer.from([0x41, 0xfe, 0xff]))).toEqual({ ok: true, text: 'Aþÿ', encoding: 'Latin-1' });
+  });
+
+  it('drops a UTF-8 byte-order mark, and only a whole one', () => {
+    expect(decodeUpload(Buffer.from([0xef, 0xbb, 0xbf, 0x41]))).toEqual({ ok: true, text: 'A', encoding: 'UTF-8' });
+    expect(decodeUpload(Buffer.from([0xef, 0xbb, 0x41]))).toEqual({ ok: true, text: 'ï»A', encoding: 'Latin-1' });
+  });
+
+  it('quoted cells: a doubled quote is a quote, the separator inside quotes is text, spaces around are trimmed', () => {
+    const r = parse(' "12345678-5" ; "ACC""ION;01" \n9876543-3;AC"CION-02');
+    expect(r.rows.map((x) => [x.run, x.code])).toEqual([['12345678-5', 'ACC"ION;01'], ['9876543-3', 'AC"CION-02']]);
+    expect(r.rows[0]!.errors).toEqual(['CodigoCurso «ACC"ION;01»: el código solo puede tener letras, números, guiones, puntos y barras']);
+  });
+
+  it('cells are trimmed before they are checked', () => {
+    const r = parse('  12345678-5  ;  ACCION-0002  ');
+    expect(r.valid).toBe(true);
+    expect(r.rows[0]).toMatchObject({ run: '12345678-5', code: 'ACCION-0002', name: 'Ana Pérez', effect: 'acción ACCION-0002' });
+  });
+
+  it('a row without a RUN, and long cells shown cut in the message', () => {
+    expect(parse(';ACCION-0002').rows[0]!.errors).toEqual(['falta el RUN']);
+    const long = parse(`${'1'.repeat(50)};${'A'.repeat(70)}`).rows[0]!;
+    expect(long.run).toBe('1'.repeat(40));
+    expect(long.code).toBe('A'.repeat(60));
+    expect(long.errors).toEqual([`el RUN «${'1'.repeat(40)}» no tiene formato válido (ej.: 12345678-5)`, `CodigoCurso «${'A'.repeat(60)}»: el código debe tener entre 7 y 50 caracteres`]);
+  });
+
+  it('one learner named twice under two RUNs', () => {
+    const twice = parseActionUpload(Buffer.from('12345678-5;ACCION-0002\n9876543-3;ACCION-0003'), {
+      learners: [{ sub: 'ana', run: '12345678-5', name: 'Ana Pérez' }, { sub: 'ana', run: '9876543-3', name: 'Ana Pérez' }],
+      settings,
+    });
+    expect(twice.rows.map((x) => x.errors)).toEqual([[], ['este estudiante ya aparece en la línea 1']]);
+    expect(twice.valid).toBe(false);
+  });
+
+  it('a file-level refusal checks no row and keeps what was recognised', () => {
+    expect(parse('\n   \n')).toEqual({ fileErrors: ['El archivo no tiene filas.'], rows: [], separator: null, encoding: 'UTF-8', valid: false });
+    expect(parse('12345678-5 ACCION-0002')).toEqual({ fileErrors: ['No se reconoce el separador: cada fila debe ser «RUN;CodigoCurso» (con punto y coma o coma).'], rows: [], separator: null, encoding: 'UTF-8', valid: false });
+    expect(parse('RUN,CodigoCurso')).toEqual({ fileErrors: ['El archivo solo tiene la fila de títulos.'], rows: [], separator: ',', encoding: 'UTF-8', valid: false });
+    expect(parse('')).toEqual({ fileErrors: ['El archivo está vacío.'], rows: [], separator: null, encoding: null, valid: false });
+  });
+});
