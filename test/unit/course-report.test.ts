@@ -1,5 +1,5 @@
 /** Issue #9: the report's statuses and filters, staff alerts, the NRPS Link header, and the Spanish labels (pure). */
-import { buildCourseReport, filterReport, parseReportQuery } from '../../src/domain/course-report';
+import { buildCourseReport, filterReport, parseReportQuery, type ReportRow } from '../../src/domain/course-report';
 import { openStaffAlerts } from '../../src/domain/staff-alerts';
 import { neutralizeFormula } from '../../src/domain/export-table';
 import { nextLink } from '../../src/lti/nrps-roster-source';
@@ -89,5 +89,78 @@ describe('helpers', () => {
     expect(describeAuditReason({ event: 'callback-accepted', reason: 'close success', details: {} })).toBe('cierre aceptado');
     expect(describeAuditReason({ event: 'callback-rejected', reason: 'run-alumno: mismatch', details: { step: 'run-alumno' } })).toBe('rechazada: RunAlumno no coincide');
     expect(describeAuditReason({ event: 'access-denied', reason: 'learner tried GET /lti/staff', details: {} })).toBe('un estudiante intentó abrir una página del equipo docente');
+  });
+});
+
+describe('parseReportQuery and filterReport: the report page\'s filters and sorts', () => {
+  const row = (sub: string, name: string, over: Partial<ReportRow> = {}): ReportRow => ({
+    sub, name, email: null, run: null, runFix: null, action: null, actionSource: null, exempt: false, accreditedSeconds: 0, percent: 0, accessMark: false,
+    sessionCount: 0, closedCount: 0, lastSessionAt: null, lastError: null, status: 'sin-marca', inRoster: true, launched: true, sessions: [], ...over,
+  });
+  const action = (codigoCurso: string) => ({ codigoCurso, codSence: '1234567890', lineaCapacitacion: 3 as const });
+  const rows: ReportRow[] = [
+    row('o', 'Óscar Díaz', { status: 'al-dia', accreditedSeconds: 3600, run: '10000013-K', action: action('ACCION-B'), lastSessionAt: new Date(3000) }),
+    row('n', 'Nora Soto', { status: 'con-error', accreditedSeconds: 600, run: '12345678-5', action: action('ACCION-A'), lastSessionAt: new Date(1000) }),
+    row('ñ', 'Ñuño Pérez', { status: 'con-error', accreditedSeconds: 600, run: '9876543-3', action: action('ACCION-B'), lastSessionAt: new Date(3000) }),
+    row('z', 'Zoe Ruiz', { status: 'sin-run' }),
+  ];
+  const subs = (query: Partial<ReturnType<typeof parseReportQuery>>) => filterReport(rows, { ...parseReportQuery({}), ...query }).map((r) => r.sub);
+
+  it('reads the query string, with defaults for anything missing or unknown', () => {
+    expect(parseReportQuery({})).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre' });
+    expect(parseReportQuery({ estado: 'al-dia', accion: '  ACCION-A  ', q: '  ana ', orden: 'avance' })).toEqual({ status: 'al-dia', codigoCurso: 'ACCION-A', search: 'ana', sort: 'avance' });
+    expect(parseReportQuery({ estado: ['con-error', 'al-dia'], orden: ['ultima'] })).toMatchObject({ status: 'con-error', sort: 'ultima' });
+    expect(parseReportQuery({ estado: [7], accion: { a: 1 }, q: 5, orden: 'x' })).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre' });
+    expect(parseReportQuery({ accion: 'A'.repeat(70), q: 'b'.repeat(120) })).toMatchObject({ codigoCurso: 'A'.repeat(60), search: 'b'.repeat(100) });
+    expect(parseReportQuery({ accion: '   ' }).codigoCurso).toBeNull();
+    for (const sort of ['nombre', 'estado', 'avance', 'accion', 'ultima']) expect(parseReportQuery({ orden: sort }).sort).toBe(sort);
+  });
+
+  it('sorts by name in Spanish order (Ñ after N), by default', () => {
+    expect(subs({})).toEqual(['n', 'ñ', 'o', 'z']);
+  });
+
+  it('sorts by status (errors first), by progress (most first), by action and by last session (newest first), ties by name', () => {
+    expect(subs({ sort: 'estado' })).toEqual(['n', 'ñ', 'z', 'o']);
+    expect(subs({ sort: 'avance' })).toEqual(['o', 'n', 'ñ', 'z']);
+    expect(subs({ sort: 'accion' })).toEqual(['z', 'n', 'ñ', 'o']);
+    expect(subs({ sort: 'ultima' })).toEqual(['ñ', 'o', 'n', 'z']);
+  });
+
+  it('filters by action (a learner without one never matches) and by status', () => {
+    expect(subs({ codigoCurso: 'ACCION-B' })).toEqual(['ñ', 'o']);
+    expect(subs({ status: 'con-error', codigoCurso: 'ACCION-B' })).toEqual(['ñ']);
+  });
+
+  it('searches names without accents or case, and RUNs with or without dots, any case of K', () => {
+    expect(subs({ search: 'OSCAR' })).toEqual(['o']);
+    expect(subs({ search: 'ñuño' })).toEqual(['ñ']);
+    expect(subs({ search: '10.000.013-k' })).toEqual(['o']);
+    expect(subs({ search: '9876' })).toEqual(['ñ']);
+    // Only dots: no name has one, and an empty RUN needle matches nothing.
+    expect(subs({ search: '.' })).toEqual([]);
+  });
+});
+
+describe('buildCourseReport without the LMS roster (Names and Roles unavailable)', () => {
+  it('lists the learners the tool knows from their sessions and marks, named by their launch or their id', () => {
+    const report = buildCourseReport({
+      roster: null,
+      learners: new Map([['a', { ...learner('a', '12345678-5'), name: 'Ana Pérez', email: 'ana@example.cl' }]]),
+      sessions: [session('a', { state: 'closed', openedAt: new Date(0), endedAt: new Date(3600_000), accreditedSeconds: 3600 }), session('x', { state: 'start-failed', lastErrorCodes: [] })],
+      enrollments: [{ course, sub: 'b', run: null, action: null, exempt: true, updatedAt: new Date(0) }],
+      settings,
+    });
+    expect(report.rosterAvailable).toBe(false);
+    expect(report.rows.map((r) => [r.sub, r.name, r.email, r.inRoster, r.launched, r.status])).toEqual([
+      ['a', 'Ana Pérez', 'ana@example.cl', false, true, 'al-dia'],
+      ['b', 'b', null, false, false, 'exento'],
+      ['x', 'x', null, false, false, 'sin-marca'],
+    ]);
+    // The RUN a session was sent with stands in when nothing else gives one.
+    expect(report.rows.find((r) => r.sub === 'x')?.run).toBe('12345678-5');
+    expect(report.rows.find((r) => r.sub === 'b')?.runFix).toBe(
+      'El LMS no envía su RUN (ni al entrar ni en la lista de participantes): complete el «Número de ID» del usuario (Moodle) o el SIS ID (Canvas), o configure el parámetro rut.',
+    );
   });
 });
