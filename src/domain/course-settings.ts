@@ -118,7 +118,7 @@ export function validateCourseSettings(
     errors.sessionLimitMinutes = `El tiempo máximo de una sesión debe ser un número entero de minutos entre ${LIMIT_MIN} y ${LIMIT_MAX} (lo habitual son 180, es decir 3 horas).`;
   } else if (limit > maxSessionLimitMinutes(ctx.ltikMaxAgeMinutes)) {
     // Longer, and a learner who keeps the panel open to the end would find it expired at the close.
-    errors.sessionLimitMinutes = `En esta instalación el tiempo máximo de una sesión puede ser de hasta ${ctx.ltikMaxAgeMinutes - LTIK_MARGIN_MINUTES} minutos: el panel del alumno dura ${ctx.ltikMaxAgeMinutes} minutos desde que entra y debe durar una hora más que la sesión SENCE. Para permitir sesiones más largas, el operador de Asistencia SENCE debe aumentar LTIK_MAX_AGE_MINUTES.`;
+    errors.sessionLimitMinutes = `En esta instalación el tiempo máximo de una sesión puede ser de hasta ${maxSessionLimitMinutes(ctx.ltikMaxAgeMinutes)} minutos: el panel del alumno dura ${ctx.ltikMaxAgeMinutes} minutos desde que entra y debe durar una hora más que la sesión SENCE. Para permitir sesiones más largas, el operador de Asistencia SENCE debe aumentar LTIK_MAX_AGE_MINUTES.`;
   }
 
   const warningRaw = text(input, 'warningMinutes');

@@ -556,8 +556,6 @@ export class MongoAttendanceStore implements AttendanceStore {
    * When the session leaves the active states its lock is removed (after the session is written, so
    * a crash in between leaves a lock on an ended session, which createSessionIfNoneActive clears).
    * No transition leads from an ended state back to an active one (attendance-rules.ts).
-   */
-  /**
    * `answer`, when given, is written in the same single-document update as the session (atomic
    * without a transaction), in the session's `unfiledAnswers` until recordCallback files it.
    */
