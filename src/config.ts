@@ -3,7 +3,7 @@
  * Development defaults (keys, demo mode) are announced loudly and refused when NODE_ENV=production.
  */
 import { AppError } from './errors';
-import { CALLBACK_PATH_MAX_LENGTH, LTIK_MARGIN_MINUTES, SENCE_URL_MAX_LENGTH } from './domain/course-settings';
+import { CALLBACK_PATH_MAX_LENGTH, LIMIT_MAX, LIMIT_MIN, LTIK_MARGIN_MINUTES, SENCE_URL_MAX_LENGTH, WARNING_MAX, WARNING_MIN } from './domain/course-settings';
 
 export type NodeEnv = 'production' | 'development' | 'test';
 
@@ -165,7 +165,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     production: url(env, 'SENCE_RCE_PRODUCTION_URL', demo ? `${emulator}/rce/Registro` : OFFICIAL_SENCE_BASE_URLS.production),
   };
 
-  const defaultSessionLimitMinutes = integer(env, 'SESSION_LIMIT_MINUTES', 180, 10, 24 * 60);
+  // The defaults a new course's form shows: within the bounds the form itself accepts.
+  const defaultSessionLimitMinutes = integer(env, 'SESSION_LIMIT_MINUTES', 180, LIMIT_MIN, LIMIT_MAX);
+  const defaultWarningMinutes = integer(env, 'SESSION_WARNING_MINUTES', 10, WARNING_MIN, WARNING_MAX);
+  if (defaultWarningMinutes >= defaultSessionLimitMinutes) {
+    fail('SESSION_WARNING_MINUTES', `must be less than SESSION_LIMIT_MINUTES (${defaultSessionLimitMinutes})`);
+  }
   // A learner keeps the panel open through a whole SENCE session and closes it at the end: the
   // launch's ltik must still work then, with at least an hour of margin.
   const ltikMaxAgeMinutes = integer(env, 'LTIK_MAX_AGE_MINUTES', 360, 60, 24 * 60);
@@ -199,7 +204,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     senceBaseUrls: Object.freeze(senceBaseUrls),
     attemptTtlMinutes: integer(env, 'ATTEMPT_TTL_MINUTES', 30, 1, 24 * 60),
     defaultSessionLimitMinutes,
-    defaultWarningMinutes: integer(env, 'SESSION_WARNING_MINUTES', 10, 1, 120),
+    defaultWarningMinutes,
     tokenMaxAgeSeconds: integer(env, 'LTI_TOKEN_MAX_AGE_SECONDS', 60, 5, 600),
     ltikMaxAgeMinutes,
     frameAncestors: (env.FRAME_ANCESTORS ?? '').split(/\s+/).filter(Boolean),

@@ -29,10 +29,11 @@ export const CALLBACK_PATH_MAX_LENGTH = 42;
 /** RCE M6 §2.1: UrlRetoma/UrlError Text/100 (v1.1.5+). */
 export const SENCE_URL_MAX_LENGTH = 100;
 
+/** Bounds of a session limit and of its warning, in minutes (the course form's, and SESSION_LIMIT_MINUTES / SESSION_WARNING_MINUTES's). */
 export const LIMIT_MIN = 30;
-const LIMIT_MAX = 720;
-const WARNING_MIN = 1;
-const WARNING_MAX = 60;
+export const LIMIT_MAX = 720;
+export const WARNING_MIN = 1;
+export const WARNING_MAX = 60;
 const REQUIRED_HOURS_MAX = 2000;
 
 /** A form value as trimmed text; numbers are accepted as their decimal text; anything else is null. */

@@ -63,6 +63,16 @@ describe('loadConfig', () => {
     expect(errorOf({ SESSION_LIMIT_MINUTES: '400' }).message).toContain('LTIK_MAX_AGE_MINUTES must be at least SESSION_LIMIT_MINUTES + 60 (460)');
   });
 
+  it('keeps the session defaults within what the course form accepts: limit 30–720, warning 1–60 and below the limit', () => {
+    expect(loadConfig({ SESSION_LIMIT_MINUTES: '30', SESSION_WARNING_MINUTES: '29' })).toMatchObject({ defaultSessionLimitMinutes: 30, defaultWarningMinutes: 29 });
+    expect(loadConfig({ SESSION_LIMIT_MINUTES: '720', LTIK_MAX_AGE_MINUTES: '780', SESSION_WARNING_MINUTES: '60' })).toMatchObject({ defaultSessionLimitMinutes: 720, defaultWarningMinutes: 60 });
+    expect(errorOf({ SESSION_LIMIT_MINUTES: '29' }).message).toBe('SESSION_LIMIT_MINUTES must be between 30 and 720, got 29');
+    expect(errorOf({ SESSION_LIMIT_MINUTES: '721', LTIK_MAX_AGE_MINUTES: '800' }).message).toBe('SESSION_LIMIT_MINUTES must be between 30 and 720, got 721');
+    expect(errorOf({ SESSION_WARNING_MINUTES: '0' }).message).toBe('SESSION_WARNING_MINUTES must be between 1 and 60, got 0');
+    expect(errorOf({ SESSION_WARNING_MINUTES: '61' }).message).toBe('SESSION_WARNING_MINUTES must be between 1 and 60, got 61');
+    expect(errorOf({ SESSION_LIMIT_MINUTES: '30', SESSION_WARNING_MINUTES: '30' }).message).toBe('SESSION_WARNING_MINUTES must be less than SESSION_LIMIT_MINUTES (30)');
+  });
+
   it('places the demo LMS on another site than the tool unless LMS_SIMULATOR_PUBLIC_URL says where', () => {
     expect(loadConfig({}).lmsSimulatorPublicUrl).toBeNull();
     expect(loadConfig({ LMS_SIMULATOR_PUBLIC_URL: 'http://lms.test:8080/' }).lmsSimulatorPublicUrl).toBe('http://lms.test:8080');
