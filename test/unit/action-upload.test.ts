@@ -61,6 +61,9 @@ describe('parseActionUpload', () => {
       [8, ['falta el código de la acción (CodigoCurso)']],
     ]);
     expect(enrollmentsFromUpload(r, course, new Date())).toEqual([]);
+    // A row with errors says nothing about what it would do.
+    for (const bad of r.rows.slice(1)) expect([bad.result, bad.effect]).toEqual([null, null]);
+    expect(r.rows[0]!.effect).toBe('acción ACCION-0002');
   });
 
   it('refuses files that are not text CSV, empty, without separator, or over the limits (exactly at the limit is fine)', () => {
@@ -74,7 +77,7 @@ describe('parseActionUpload', () => {
     const atRows = parse(row.repeat(MAX_UPLOAD_ROWS));
     expect(atRows.fileErrors).toEqual([]);
     expect(atRows.rows).toHaveLength(MAX_UPLOAD_ROWS);
-    expect(parse(row.repeat(MAX_UPLOAD_ROWS + 1)).fileErrors).toEqual([`El archivo tiene ${MAX_UPLOAD_ROWS + 1} filas; el máximo es ${MAX_UPLOAD_ROWS}. Divídalo en varios archivos.`]);
+    expect(parse(row.repeat(MAX_UPLOAD_ROWS + 1))).toEqual({ fileErrors: [`El archivo tiene ${MAX_UPLOAD_ROWS + 1} filas; el máximo es ${MAX_UPLOAD_ROWS}. Divídalo en varios archivos.`], rows: [], separator: ';', encoding: 'UTF-8', valid: false });
     const first = Buffer.from('12345678-5;ACCION-0002\n');
     const atSize = Buffer.concat([first, Buffer.alloc(MAX_UPLOAD_BYTES - first.length, 0x0a)]);
     expect(atSize.length).toBe(MAX_UPLOAD_BYTES);

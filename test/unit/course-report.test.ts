@@ -24,7 +24,8 @@ const learner = (sub: string, run: string | null): Learner => ({ issuer: 'i', cl
 
 describe('buildCourseReport', () => {
   const t = (m: number) => new Date(Date.UTC(2026, 0, 1, 11, m));
-  const report = buildCourseReport({
+  // Built inside each test (not when the file is read), so that mutation testing credits the tests that check it.
+  const build = () => buildCourseReport({
     roster: [member('a', 'Ana'), member('b', 'Bruno'), member('c', 'Camila', '9876543-3'), member('d', 'Diego', null, ['http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor']), member('e', 'Elena', '15432987-0'), member('f', 'Fabián', '12345678-4'), member('g', 'Gloria', '11111111-1')],
     learners: new Map([['a', learner('a', '12345678-5')], ['g', learner('g', '11111111-1')]]),
     sessions: [
@@ -37,9 +38,10 @@ describe('buildCourseReport', () => {
     enrollments: [{ course, sub: 'b', run: null, action: null, exempt: true, updatedAt: new Date(0) }],
     settings,
   });
-  const bySub = Object.fromEntries(report.rows.map((r) => [r.sub, r]));
 
   it('gives each learner one status, first that applies, and leaves staff out', () => {
+    const report = build();
+    const bySub = Object.fromEntries(report.rows.map((r) => [r.sub, r]));
     expect(Object.fromEntries(report.rows.map((r) => [r.sub, r.status]))).toEqual({ a: 'al-dia', b: 'exento', c: 'sesion-abierta', e: 'con-error', f: 'sin-run', g: 'con-error' });
     expect(report.counts).toEqual({ 'con-error': 2, 'sin-run': 1, 'sesion-abierta': 1, 'sin-marca': 0, 'al-dia': 1, exento: 1 });
     expect(bySub.a).toMatchObject({ percent: 50, accessMark: true, run: '12345678-5', closedCount: 1, sessionCount: 1, actionSource: 'course' });
@@ -49,6 +51,7 @@ describe('buildCourseReport', () => {
   });
 
   it('filters by status, action and name/RUN (accents and dots ignored), sorts', () => {
+    const report = build();
     const q = (o: Record<string, string>) => filterReport(report.rows, parseReportQuery(o)).map((r) => r.sub);
     expect(q({ estado: 'con-error' })).toEqual(['e', 'g']);
     expect(q({ q: 'fabian' })).toEqual(['f']);

@@ -140,6 +140,8 @@ describe('neutralizeFormula', () => {
     expect(neutralizeFormula('Ana Pérez')).toBe('Ana Pérez');
     expect(neutralizeFormula('12345678-5')).toBe('12345678-5');
     expect(neutralizeFormula('')).toBe('');
+    expect(neutralizeFormula('Ana\tPérez')).toBe('Ana\tPérez');
+    expect(neutralizeFormula('ACCION-01-2')).toBe('ACCION-01-2');
   });
 
   it('a leading tab, carriage return or newline is neutralised too', () => {
