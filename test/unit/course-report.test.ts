@@ -35,13 +35,21 @@ describe('buildCourseReport', () => {
       session('g', { state: 'closed', openedAt: t(0), endedAt: t(30), accreditedSeconds: 1800, createdAt: t(0) }),
       session('g', { state: 'start-failed', lastErrorCodes: ['211'], endedAt: t(40), createdAt: t(39) }),
     ],
-    enrollments: [{ course, sub: 'b', run: null, action: null, exempt: true, updatedAt: new Date(0) }],
+    enrollments: [
+      { course, sub: 'b', run: null, action: null, exempt: true, updatedAt: new Date(0) },
+      // A mark left on an instructor does not make them a learner of the report.
+      { course, sub: 'd', run: null, action: null, exempt: true, updatedAt: new Date(0) },
+    ],
     settings,
   });
 
   it('gives each learner one status, first that applies, and leaves staff out', () => {
     const report = build();
     const bySub = Object.fromEntries(report.rows.map((r) => [r.sub, r]));
+    expect(report.rosterAvailable).toBe(true);
+    expect(bySub.a).toMatchObject({ inRoster: true, launched: true, lastError: null, lastSessionAt: t(60) });
+    expect(bySub.c).toMatchObject({ inRoster: true, launched: false, lastSessionAt: t(0) });
+    expect(bySub.g).toMatchObject({ sessionCount: 2, closedCount: 1, accreditedSeconds: 1800 });
     expect(Object.fromEntries(report.rows.map((r) => [r.sub, r.status]))).toEqual({ a: 'al-dia', b: 'exento', c: 'sesion-abierta', e: 'con-error', f: 'sin-run', g: 'con-error' });
     expect(report.counts).toEqual({ 'con-error': 2, 'sin-run': 1, 'sesion-abierta': 1, 'sin-marca': 0, 'al-dia': 1, exento: 1 });
     expect(bySub.a).toMatchObject({ percent: 50, accessMark: true, run: '12345678-5', closedCount: 1, sessionCount: 1, actionSource: 'course' });
@@ -101,11 +109,12 @@ describe('parseReportQuery and filterReport: the report page\'s filters and sort
     sessionCount: 0, closedCount: 0, lastSessionAt: null, lastError: null, status: 'sin-marca', inRoster: true, launched: true, sessions: [], ...over,
   });
   const action = (codigoCurso: string) => ({ codigoCurso, codSence: '1234567890', lineaCapacitacion: 3 as const });
+  // In no sort's order, so each sort has to move them.
   const rows: ReportRow[] = [
+    row('z', 'Zoe Ruiz', { status: 'sin-run' }),
+    row('ñ', 'Ñuño Pérez', { status: 'con-error', accreditedSeconds: 600, run: '9876543-3', action: action('ACCION-B'), lastSessionAt: new Date(3000) }),
     row('o', 'Óscar Díaz', { status: 'al-dia', accreditedSeconds: 3600, run: '10000013-K', action: action('ACCION-B'), lastSessionAt: new Date(3000) }),
     row('n', 'Nora Soto', { status: 'con-error', accreditedSeconds: 600, run: '12345678-5', action: action('ACCION-A'), lastSessionAt: new Date(1000) }),
-    row('ñ', 'Ñuño Pérez', { status: 'con-error', accreditedSeconds: 600, run: '9876543-3', action: action('ACCION-B'), lastSessionAt: new Date(3000) }),
-    row('z', 'Zoe Ruiz', { status: 'sin-run' }),
   ];
   const subs = (query: Partial<ReturnType<typeof parseReportQuery>>) => filterReport(rows, { ...parseReportQuery({}), ...query }).map((r) => r.sub);
 
@@ -114,6 +123,7 @@ describe('parseReportQuery and filterReport: the report page\'s filters and sort
     expect(parseReportQuery({ estado: 'al-dia', accion: '  ACCION-A  ', q: '  ana ', orden: 'avance' })).toEqual({ status: 'al-dia', codigoCurso: 'ACCION-A', search: 'ana', sort: 'avance' });
     expect(parseReportQuery({ estado: ['con-error', 'al-dia'], orden: ['ultima'] })).toMatchObject({ status: 'con-error', sort: 'ultima' });
     expect(parseReportQuery({ estado: [7], accion: { a: 1 }, q: 5, orden: 'x' })).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre' });
+    expect(parseReportQuery({ estado: '', accion: [7], q: [null] })).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre' });
     expect(parseReportQuery({ accion: 'A'.repeat(70), q: 'b'.repeat(120) })).toMatchObject({ codigoCurso: 'A'.repeat(60), search: 'b'.repeat(100) });
     expect(parseReportQuery({ accion: '   ' }).codigoCurso).toBeNull();
     for (const sort of ['nombre', 'estado', 'avance', 'accion', 'ultima']) expect(parseReportQuery({ orden: sort }).sort).toBe(sort);
@@ -145,6 +155,19 @@ describe('parseReportQuery and filterReport: the report page\'s filters and sort
   });
 });
 
+describe('buildCourseReport: sessions in progress, and a course not configured yet', () => {
+  it('a session waiting for SENCE\'s close counts as open; without settings there is no action and no percent', () => {
+    const report = buildCourseReport({
+      roster: [member('a', 'Ana')],
+      learners: new Map([['a', learner('a', '12345678-5')]]),
+      sessions: [session('a', { state: 'closing', openedAt: new Date(0), closeRequestedAt: new Date(60_000), createdAt: new Date(0) })],
+      enrollments: [],
+      settings: null,
+    });
+    expect(report.rows[0]).toMatchObject({ status: 'sesion-abierta', action: null, actionSource: null, percent: 0, lastSessionAt: new Date(0) });
+  });
+});
+
 describe('buildCourseReport without the LMS roster (Names and Roles unavailable)', () => {
   it('lists the learners the tool knows from their sessions and marks, named by their launch or their id', () => {
     const report = buildCourseReport({
@@ -162,6 +185,9 @@ describe('buildCourseReport without the LMS roster (Names and Roles unavailable)
     ]);
     // The RUN a session was sent with stands in when nothing else gives one.
     expect(report.rows.find((r) => r.sub === 'x')?.run).toBe('12345678-5');
+    // A session SENCE never answered dates from its creation.
+    const x = report.rows.find((r) => r.sub === 'x')!;
+    expect(x.lastSessionAt).toEqual(x.sessions[0]!.createdAt);
     expect(report.rows.find((r) => r.sub === 'b')?.runFix).toBe(
       'El LMS no envía su RUN (ni al entrar ni en la lista de participantes): complete el «Número de ID» del usuario (Moodle) o el SIS ID (Canvas), o configure el parámetro rut.',
     );
