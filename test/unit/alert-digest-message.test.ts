@@ -1,38 +1,13 @@
 import { digestContent, digestMessage, isEmptyDigest } from '../../src/domain/alert-digest-message';
 import type { AttendanceSession } from '../../src/domain/types';
+import { sessionFixture } from '../support/session-fixture';
 
 // 15 January 2026 in Santiago (UTC−3 in summer).
 const T0 = new Date('2026-01-15T11:00:00Z'); // 08:00 in Santiago
 const min = (m: number): Date => new Date(T0.getTime() + m * 60_000);
 
-let seq = 0;
-function session(sub: string, minute: number, over: Partial<AttendanceSession> = {}): AttendanceSession {
-  seq += 1;
-  return {
-    id: `s-${seq}`,
-    learner: { issuer: 'https://lms.example', clientId: 'c1', sub },
-    course: { issuer: 'https://lms.example', clientId: 'c1', contextId: 'ctx1' },
-    otecId: 'otec-1',
-    environment: 'production',
-    idSesionAlumno: `a-${seq}`,
-    sent: {} as AttendanceSession['sent'],
-    state: 'start-failed',
-    limitMinutes: 180,
-    warningMinutes: 10,
-    idSesionSence: null,
-    senceStartFechaHora: null,
-    senceZonaHoraria: null,
-    createdAt: min(minute),
-    openedAt: null,
-    closeRequestedAt: null,
-    endedAt: min(minute),
-    accreditedSeconds: 0,
-    lastErrorCodes: [],
-    endReason: null,
-    version: 1,
-    ...over,
-  };
-}
+const session = (sub: string, minute: number, over: Partial<AttendanceSession> = {}): AttendanceSession =>
+  sessionFixture(sub, min(minute), { state: 'start-failed', endedAt: min(minute), ...over });
 const failed = (sub: string, minute: number, codes: string[]) => session(sub, minute, { lastErrorCodes: codes });
 const closed = (sub: string, minute: number) => session(sub, minute, { state: 'closed', openedAt: min(minute), endedAt: min(minute + 60), idSesionSence: 'S' });
 const NAMES: Record<string, string> = { ana: 'Ana Pérez', beto: 'Beto Soto' };

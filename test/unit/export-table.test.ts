@@ -2,36 +2,23 @@ import type { ReportRow } from '../../src/domain/course-report';
 import { neutralizeFormula, reportTable, sessionsTable } from '../../src/domain/export-table';
 import { describeSenceError } from '../../src/domain/sence-error-catalogue';
 import type { AttendanceSession } from '../../src/domain/types';
+import { sessionFixture } from '../support/session-fixture';
 
 const T0 = new Date('2026-01-15T12:00:00Z');
 const min = (m: number): Date => new Date(T0.getTime() + m * 60_000);
 
-function session(id: string, createdMinute: number, over: Partial<AttendanceSession> = {}): AttendanceSession {
-  return {
+const session = (id: string, createdMinute: number, over: Partial<AttendanceSession> = {}): AttendanceSession =>
+  sessionFixture('ana', min(createdMinute), {
     id,
-    learner: { issuer: 'https://lms.example', clientId: 'c1', sub: 'ana' },
-    course: { issuer: 'https://lms.example', clientId: 'c1', contextId: 'ctx1' },
-    otecId: 'otec-1',
-    environment: 'production',
     idSesionAlumno: `alumno-${id}`,
-    sent: { RutOtec: '76123456-0', CodSence: '1237654321', CodigoCurso: 'ACCION-BASE-01', LineaCapacitacion: '3', RunAlumno: '12345678-5', IdSesionAlumno: `alumno-${id}` },
     state: 'closed',
-    limitMinutes: 180,
-    warningMinutes: 10,
     idSesionSence: `SENCE-${id}`,
-    senceStartFechaHora: null,
-    senceZonaHoraria: null,
-    createdAt: min(createdMinute),
     openedAt: min(createdMinute + 1),
-    closeRequestedAt: null,
     endedAt: min(createdMinute + 66),
     accreditedSeconds: 65 * 60 + 30,
-    lastErrorCodes: [],
-    endReason: null,
     version: 3,
     ...over,
-  };
-}
+  });
 
 function row(over: Partial<ReportRow> = {}): ReportRow {
   return {

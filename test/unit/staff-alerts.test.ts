@@ -1,37 +1,11 @@
 import { openStaffAlerts, STAFF_ALERT_CODES } from '../../src/domain/staff-alerts';
 import type { AttendanceSession, SessionState } from '../../src/domain/types';
+import { sessionFixture } from '../support/session-fixture';
 
 const T0 = new Date('2026-11-22T13:00:00Z');
 const min = (m: number): Date => new Date(T0.getTime() + m * 60_000);
 
-let seq = 0;
-function session(sub: string, createdMinute: number, over: Partial<AttendanceSession> = {}): AttendanceSession {
-  seq += 1;
-  return {
-    id: `s-${seq}`,
-    learner: { issuer: 'https://lms.example', clientId: 'c1', sub },
-    course: { issuer: 'https://lms.example', clientId: 'c1', contextId: 'ctx1' },
-    otecId: 'otec-1',
-    environment: 'production',
-    idSesionAlumno: `a-${seq}`,
-    sent: {} as AttendanceSession['sent'],
-    state: 'starting',
-    limitMinutes: 180,
-    warningMinutes: 10,
-    idSesionSence: null,
-    senceStartFechaHora: null,
-    senceZonaHoraria: null,
-    createdAt: min(createdMinute),
-    openedAt: null,
-    closeRequestedAt: null,
-    endedAt: null,
-    accreditedSeconds: 0,
-    lastErrorCodes: [],
-    endReason: null,
-    version: 1,
-    ...over,
-  };
-}
+const session = (sub: string, createdMinute: number, over: Partial<AttendanceSession> = {}): AttendanceSession => sessionFixture(sub, min(createdMinute), over);
 
 const failed = (sub: string, minute: number, codes: string[], endedMinute = minute + 1): AttendanceSession =>
   session(sub, minute, { state: 'start-failed', lastErrorCodes: codes, endedAt: min(endedMinute) });
