@@ -1,9 +1,10 @@
 /**
- * What this tool checks on every LTI launch BEFORE ltijs sees it, as a named chain of small steps
- * (IMS LTI 1.3 Core §5.1.3 / OIDC Core §3.1.3.7). ltijs checks the signature, the state cookie and
- * nonce replay, but it does not check that the nonce is the one issued for that login (REFERENCE
- * §1.5, ltijs #175) and it fetches the platform JWKS on every launch. Pure: no Express, no database;
- * the login state is handed in already consumed, the key resolver is a port.
+ * What this tool checks on every LTI launch, as a named chain of small steps (IMS LTI 1.3 Core
+ * §5.1.3 / OIDC Core §3.1.3.7, §5.3–5.4). The tool handles the launch itself (lti-runtime.ts): ltijs
+ * never checked that the nonce is the one issued for that login (REFERENCE §1.5, ltijs #175), drew
+ * its nonces from Math.random and fetched the platform JWKS on every launch. Replay is refused by the
+ * login state, consumed once. Pure: no Express, no database; the login state is handed in already
+ * consumed, the key resolver is a port.
  */
 import jwt from 'jsonwebtoken';
 import type { KeyObject } from 'node:crypto';
@@ -88,5 +89,28 @@ export async function checkLaunch(input: LaunchCheckInput): Promise<LaunchCheck>
   if (typeof claims.nonce !== 'string' || claims.nonce !== input.login.nonce) {
     return fail('nonce', 'lti-nonce-mismatch', 'nonce differs from the one issued at login');
   }
+  const missing = missingLaunchClaim(claims);
+  if (missing) return fail('claims', 'lti-invalid-token', missing);
   return { ok: true, claims, key, clientId };
+}
+
+const LTI = 'https://purl.imsglobal.org/spec/lti/claim/';
+
+/**
+ * LTI 1.3 Core §5.3–5.4: the claims every launch message must carry (the same ones ltijs 5.9
+ * required before it stored a launch), or null when they are all there.
+ */
+export function missingLaunchClaim(claims: Record<string, unknown>): string | null {
+  const messageType = claims[`${LTI}message_type`];
+  if (messageType !== 'LtiResourceLinkRequest' && messageType !== 'LtiDeepLinkingRequest') return 'message_type is not LtiResourceLinkRequest or LtiDeepLinkingRequest';
+  if (messageType === 'LtiResourceLinkRequest') {
+    if (!claims[`${LTI}target_link_uri`]) return 'target_link_uri missing';
+    const link = claims[`${LTI}resource_link`] as { id?: unknown } | null | undefined;
+    if (!link || typeof link !== 'object' || !link.id) return 'resource_link.id missing';
+  }
+  if (claims[`${LTI}version`] !== '1.3.0') return 'version is not 1.3.0';
+  if (!claims[`${LTI}deployment_id`]) return 'deployment_id missing';
+  if (!claims.sub) return 'sub missing';
+  if (!claims[`${LTI}roles`]) return 'roles missing';
+  return null;
 }

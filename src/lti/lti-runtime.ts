@@ -1,11 +1,13 @@
 /**
- * ltijs 5.9.9, set up once and mounted at /lti in the Express 5 host (REFERENCE §1–2), plus what it
- * lacks: the nonce must be the one issued for that login, platform key sets are cached, launch
- * errors become our Spanish pages, and bodies are parsed once by the host (then flagged `_body` so
- * ltijs's body-parser 1.x does not re-read the stream: "stream is not readable").
+ * ltijs 5.9.9, set up once and mounted at /lti in the Express 5 host (REFERENCE §1–2), with the
+ * two steps of every launch done by the tool itself: the OIDC login (crypto-random state and nonce,
+ * kept server-side) and the launch (our checks, then ltijs's own records and ltik, written as ltijs
+ * writes them: launch-records.ts). ltijs still serves its key set, dynamic registration, its
+ * services (Names and Roles, Deep Linking) and any request the tool does not resolve itself (a
+ * missing or bad ltik: its errors become our Spanish pages). Bodies are parsed once by the host (then
+ * flagged `_body` so ltijs's body-parser 1.x does not re-read the stream: "stream is not readable").
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import cookieParser from 'cookie-parser';
 import jwt from 'jsonwebtoken';
@@ -18,6 +20,7 @@ import { SqliteLtijsPlugin } from './sqlite-ltijs-plugin';
 import { LaunchSessionCache } from './launch-session-cache';
 import { KeySetCache } from './keyset-cache';
 import { checkLaunch } from './launch-verification';
+import { ltijsLaunchRecords } from './launch-records';
 import { dynamicRegistrationHandler, LEGACY_CONSUMER_KEY_HINT, type RegistrationStores } from './dynamic-registration';
 import { useParsedLtikKey } from './ltik-key';
 import { ltikExpired, relaunchQuery, stateStorageKey, storageTargetOf } from './platform-storage';
@@ -81,25 +84,9 @@ interface LtikClaims {
   user?: unknown;
 }
 
-interface LaunchKeyContext {
-  issuer: string;
-  clientId: string;
-  /** The platform record our launch check loaded, answering with its resolved key (launchPlatformOf). */
-  platform: Platform;
-}
-
-/**
- * The platform record our launch check loaded, made to answer ltijs's own check of the same launch
- * without reading again: its key is the one we resolved (a parsed KeyObject: no JWKS fetch, no
- * re-parse), and it is active (our check refused it otherwise), so its status is not read again.
- */
-function launchPlatformOf(platform: Platform, key: KeyObject): Platform {
-  const p = platform as unknown as { platformAuthConfig: () => Promise<unknown>; platformActive: (active?: boolean) => Promise<unknown> };
-  const setActive = p.platformActive.bind(platform);
-  p.platformAuthConfig = async () => ({ method: 'RSA_KEY', key });
-  p.platformActive = async (active?: boolean) => (active === undefined ? true : setActive(active));
-  return platform;
-}
+/** A login waits this long for its launch (the state cookie, where a browser keeps it, lives 1 minute as with ltijs). */
+const LOGIN_LIFETIME_MS = 10 * 60_000;
+const STATE_COOKIE_MAX_AGE_MS = 60_000;
 
 /** ltijs error names (res.locals.err.details.message) → our stable codes and Spanish texts. */
 const LTIJS_ERRORS: Record<string, { code: ErrorCode; status: number; message: string }> = {
@@ -121,7 +108,6 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   const { config } = deps;
   const now = deps.now ?? Date.now;
   const keyCache = deps.keyCache ?? new KeySetCache();
-  const launchKeys = new AsyncLocalStorage<LaunchKeyContext>();
   const plugin = deps.sqlite ? new SqliteLtijsPlugin(deps.sqlite) : null;
   // ltik sign/verify: the HS256 secret parsed once, not on every request (see ltik-key.ts).
   useParsedLtikKey(config.ltiKey);
@@ -154,14 +140,11 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     },
   );
 
-  // Platform keys come from our cache: during a launch, ltijs's own check gets the platform record
-  // our check loaded a moment before (launchPlatformOf), not a second read.
-  const originalGetPlatform = lti.getPlatform.bind(lti);
-  (lti as unknown as { getPlatform: typeof lti.getPlatform }).getPlatform = (async (url: string, clientId?: string, ...rest: unknown[]) => {
-    const ctx = launchKeys.getStore();
-    if (ctx && url === ctx.issuer && clientId === ctx.clientId) return ctx.platform;
-    return (originalGetPlatform as (...a: unknown[]) => Promise<unknown>)(url, clientId, ...rest);
-  }) as typeof lti.getPlatform;
+  const getPlatform = lti.getPlatform.bind(lti);
+  // The ltik's HMAC key parsed once (as ltik-key.ts does for ltijs's own signing).
+  const ltikKey = createSecretKey(Buffer.from(config.ltiKey));
+  // ltijs's cookie options (setup above), for the state cookie the login sets and the launch clears.
+  const cookieOptions = { httpOnly: true, signed: true, secure: config.secureCookies, sameSite: config.secureCookies ? 'none' : 'lax' } as const;
 
   lti.whitelist('/canvas.json', { route: '/storage-check', method: 'POST' });
 
@@ -174,15 +157,17 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   lti.onSessionTimeout((_req: Request, _res: Response, next: NextFunction) => {
     next(new AppError('lti-session-expired', 401, 'Tu sesión en la herramienta expiró o no coincide con este navegador. Vuelve a entrar desde tu curso.'));
   });
-  lti.onUnregisteredPlatform((req: Request, res: Response) => {
-    deps.renderError(req, res, new AppError('lti-unregistered-platform', 400, 'Esta plataforma (o este client_id) no está registrada en Asistencia SENCE. Avísale al administrador de tu plataforma.', { staffHint: UNREGISTERED_HINT }));
-  });
-  lti.onInactivePlatform((req: Request, res: Response) => {
+  const unregisteredLogin = () =>
+    new AppError('lti-unregistered-platform', 400, 'Esta plataforma (o este client_id) no está registrada en Asistencia SENCE. Avísale al administrador de tu plataforma.', { staffHint: UNREGISTERED_HINT });
+  const inactiveLogin = (req: Request) => {
     const p = { ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown> | undefined) ?? {}) };
     const issuer = typeof p.iss === 'string' ? p.iss : 'URL';
     const clientId = typeof p.client_id === 'string' ? p.client_id : 'ID';
-    deps.renderError(req, res, new AppError('lti-inactive-platform', 401, 'Esta plataforma está registrada pero aún no está activada en Asistencia SENCE. Avísale al administrador.', { staffHint: `El operador de Asistencia SENCE la activa con: npm run cli -- platform activate --issuer ${issuer} --client-id ${clientId}` }));
-  });
+    return new AppError('lti-inactive-platform', 401, 'Esta plataforma está registrada pero aún no está activada en Asistencia SENCE. Avísale al administrador.', { staffHint: `El operador de Asistencia SENCE la activa con: npm run cli -- platform activate --issuer ${issuer} --client-id ${clientId}` });
+  };
+  // The tool answers logins itself (below); ltijs's handlers stay for anything that still reaches it.
+  lti.onUnregisteredPlatform((req: Request, res: Response) => deps.renderError(req, res, unregisteredLogin()));
+  lti.onInactivePlatform((req: Request, res: Response) => deps.renderError(req, res, inactiveLogin(req)));
 
   // deploy() adds a SIGINT handler that calls process.exit(); main.ts owns shutdown, so drop it.
   const sigintBefore = new Set(process.listeners('SIGINT'));
@@ -217,7 +202,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
 
   /** The platform's record and its key for `kid` (an AppError when unregistered, inactive or keyless). */
   const resolvePlatformKey = async (issuer: string, clientId: string, kid: string | undefined): Promise<{ platform: Platform; key: KeyObject }> => {
-    const platform = await originalGetPlatform(issuer, clientId);
+    const platform = await getPlatform(issuer, clientId);
     if (!platform || Array.isArray(platform)) {
       throw new AppError('lti-unregistered-platform', 401, 'Esta plataforma (o este client_id) no está registrada en Asistencia SENCE.', { staffHint: UNREGISTERED_HINT });
     }
@@ -237,61 +222,85 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   };
 
   /**
-   * OIDC login initiation: remember the nonce ltijs sends to the platform for this state (the
-   * server-side binding every launch needs). When the platform offers LTI Platform Storage
-   * (`lti_storage_target`), answer a page that first puts the state in the platform's storage in
-   * this browser, then goes on to the platform (instead of ltijs's 302).
+   * OIDC login initiation (LTI 1.3 Core §5.1.1, OIDC third-party login), answered by the tool: the
+   * platform of `iss` (and `client_id`) must be registered and active; the state and the nonce are
+   * crypto-random (ltijs drew its nonces from Math.random) and kept server-side with the login, which
+   * the launch consumes once. The browser then goes to the platform's authorization endpoint: a 302,
+   * or, when the platform offers LTI Platform Storage (`lti_storage_target`), a page that first puts
+   * the state in the platform's storage in this browser. A state cookie is still set (where the
+   * browser keeps it, the launch checks it; a cross-site iframe usually gets none).
    */
-  const captureLoginNonce: RequestHandler = (req, res, next) => {
-    const originalRedirect = res.redirect.bind(res) as (url: string) => void;
-    (res as unknown as { redirect: (...args: unknown[]) => void }).redirect = (...args: unknown[]) => {
-      const location = String(args[args.length - 1]);
-      let state: string | null = null;
-      let nonce: string | null = null;
-      try {
-        const u = new URL(location);
-        state = u.searchParams.get('state');
-        nonce = u.searchParams.get('nonce');
-      } catch {
-        /* not an absolute URL: not the authentication redirect */
-      }
-      if (!state || !nonce) {
-        originalRedirect(location);
+  const oidcLogin: RequestHandler = (req, res, next) => {
+    const params = { ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown> | undefined) ?? {}) };
+    void (async () => {
+      // ltiRequestShape let only single strings through, and refused a login without these three.
+      const issuer = String(params.iss);
+      const targetLinkUri = String(params.target_link_uri);
+      const clientIdParam = typeof params.client_id === 'string' && params.client_id !== '' ? params.client_id : null;
+      const found = clientIdParam ? await getPlatform(issuer, clientIdParam) : await getPlatform(issuer);
+      const platform = Array.isArray(found) ? found[0] : found;
+      if (!platform) throw unregisteredLogin();
+      if (!(await platform.platformActive())) throw inactiveLogin(req);
+
+      const state = randomBytes(25).toString('hex');
+      const nonce = randomBytes(24).toString('base64url');
+      const queryAt = targetLinkUri.indexOf('?');
+      const query = new URLSearchParams({
+        response_type: 'id_token',
+        response_mode: 'form_post',
+        id_token_signed_response_alg: 'RS256',
+        scope: 'openid',
+        client_id: clientIdParam ?? (await platform.platformClientId()),
+        redirect_uri: queryAt === -1 ? targetLinkUri : targetLinkUri.slice(0, queryAt),
+        login_hint: String(params.login_hint),
+        nonce,
+        prompt: 'none',
+        state,
+      });
+      if (typeof params.lti_message_hint === 'string') query.set('lti_message_hint', params.lti_message_hint);
+      if (typeof params.lti_deployment_id === 'string') query.set('lti_deployment_id', params.lti_deployment_id);
+      const authEndpoint = await platform.platformAuthEndpoint();
+      const location = `${authEndpoint}${authEndpoint.includes('?') ? '&' : '?'}${query.toString()}`;
+
+      const storageTarget = storageTargetOf(params);
+      await deps.logins.save({
+        state,
+        nonce,
+        issuer,
+        clientId: clientIdParam,
+        storageTarget,
+        relaunchQuery: storageTarget ? relaunchQuery(params) : null,
+        linkQuery: queryAt === -1 ? null : targetLinkUri.slice(queryAt + 1) || null,
+        expiresAt: new Date(now() + LOGIN_LIFETIME_MS),
+      });
+      // res.cookie signs with the request's secret (cookie-parser's place for it).
+      (req as unknown as { secret: string }).secret = config.ltiKey;
+      res.cookie(`state${state}`, issuer, { ...cookieOptions, maxAge: STATE_COOKIE_MAX_AGE_MS });
+      if (!storageTarget) {
+        res.redirect(location);
         return;
       }
-      const params = { ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown>) ?? {}) };
-      const storageTarget = storageTargetOf(params);
-      const relaunch = relaunchQuery(params);
-      deps.logins
-        .save({
-          state,
-          nonce,
-          issuer: String(params.iss ?? ''),
-          clientId: typeof params.client_id === 'string' ? params.client_id : null,
-          storageTarget,
-          relaunchQuery: storageTarget ? relaunch : null,
-          expiresAt: new Date(now() + 10 * 60_000),
-        })
-        .then(() => {
-          if (!storageTarget) {
-            originalRedirect(location);
-            return;
-          }
-          res.status(200).set('Cache-Control', 'no-store');
-          sendView(res, 'platform-storage-login', {
-            title: 'Entrando a Asistencia SENCE',
-            storage: { target: storageTarget, origin: new URL(location).origin, key: stateStorageKey(state), value: state },
-            next: location,
-            relaunchUrl: `${config.publicUrl}/lti/login?${relaunch}`,
-          });
-        })
-        .catch((error: unknown) => deps.renderError(req, res, error));
-    };
-    next();
+      res.status(200).set('Cache-Control', 'no-store');
+      sendView(res, 'platform-storage-login', {
+        title: 'Entrando a Asistencia SENCE',
+        storage: { target: storageTarget, origin: new URL(location).origin, key: stateStorageKey(state), value: state },
+        next: location,
+        relaunchUrl: `${config.publicUrl}/lti/login?${relaunchQuery(params)}`,
+      });
+    })().catch((error: unknown) => {
+      if (error instanceof AppError) return deps.renderError(req, res, error);
+      next(error);
+    });
   };
 
-  /** Launch (id_token form_post): our checks first, then ltijs with the resolved key. */
-  const verifyLaunchFirst: RequestHandler = (req, res, next) => {
+  /**
+   * The launch (the platform's id_token form_post), answered by the tool: our checks
+   * (launch-verification.ts: the login's state consumed once, its nonce, the signature with the cached
+   * platform key, audience, age, the required LTI claims); then what ltijs did after its own check —
+   * the state cookie cleared, the id token and context records stored, the ltik signed
+   * (launch-records.ts) — and the request goes on, authenticated, to the host's routes (the panel).
+   */
+  const launch: RequestHandler = (req, res, next) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (req.method !== 'POST' || body.id_token === undefined) return next();
     const state = typeof body.state === 'string' ? body.state : undefined;
@@ -319,8 +328,8 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
         });
       }
       const issuer = String(result.claims.iss);
-      // ltijs demands its state cookie (`state<state>` = iss). The server-side binding above replaces
-      // it: a cookie that came anyway (first-party window, browsers allowing it) must still match.
+      // A state cookie that came (first-party window, browsers allowing it) must match the login's
+      // issuer; the server-side binding above stands in for one that did not.
       const cookies = req.signedCookies as Record<string, unknown>;
       const cookieName = `state${state}`;
       if (cookieName in cookies && cookies[cookieName] !== issuer) {
@@ -328,11 +337,10 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
           details: { step: 'state-cookie' },
         });
       }
-      cookies[cookieName] = issuer;
       // A good check resolved the key, so the platform (of this issuer and client id) was loaded.
       const launchPlatform = platform as Platform | null;
-      if (!launchPlatform) throw new Error('launch check passed without loading its platform');
-      if (login?.storageTarget) {
+      if (!launchPlatform || !login) throw new Error('launch check passed without its login or platform');
+      if (login.storageTarget) {
         const authEndpoint = await launchPlatform.platformAuthEndpoint();
         (res.locals as { platformStorage?: unknown }).platformStorage = {
           target: login.storageTarget,
@@ -342,7 +350,38 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
           relaunchQuery: login.relaunchQuery,
         };
       }
-      launchKeys.run({ issuer, clientId: result.clientId, platform: launchPlatformOf(launchPlatform, result.key) }, () => next());
+      const records = ltijsLaunchRecords({
+        claims: result.claims,
+        clientId: await launchPlatform.platformClientId(),
+        platformKid: await launchPlatform.platformKid(),
+        path: req.path,
+        state: state!,
+      });
+      const db = lti.Database;
+      await Promise.all([
+        db.Replace(false, 'idtoken', records.idTokenQuery, records.idToken),
+        db.Replace(false, 'contexttoken', records.contextTokenQuery, records.contextToken),
+      ]);
+      res.clearCookie(cookieName, cookieOptions);
+      // The target_link_uri's own query, kept with the login, is the launch request's query too.
+      const linkQuery: Record<string, string> = {};
+      if (login.linkQuery) {
+        const query = req.query as Record<string, unknown>;
+        for (const [name, value] of new URLSearchParams(login.linkQuery)) {
+          query[name] = value;
+          linkQuery[name] = value;
+        }
+      }
+      const locals = res.locals as Record<string, unknown>;
+      const context = JSON.parse(JSON.stringify(records.contextToken)) as Record<string, unknown>;
+      const token = JSON.parse(JSON.stringify(records.idToken)) as LaunchSession;
+      token.platformContext = context;
+      locals.query = linkQuery;
+      locals.context = context;
+      locals.token = token;
+      locals.ltik = jwt.sign(records.ltikClaims, ltikKey, { algorithm: 'HS256' });
+      locals[LTIK_SESSION] = true;
+      next();
     })().catch(next);
   };
 
@@ -421,7 +460,6 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   };
 
   const router = express.Router();
-  router.use('/login', captureLoginNonce);
   // Parse form bodies once; flag them so ltijs's own body-parser 1.x skips the consumed stream.
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }), (req, _res, next) => {
     if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
@@ -431,7 +469,8 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   // step reads a state cookie that came and stands in for one that did not. Other requests need none.
   const parseCookies = cookieParser(config.ltiKey);
   router.use((req, res, next) => (carriesIdToken(req) ? parseCookies(req, res, next) : next()));
-  router.use(verifyLaunchFirst);
+  router.all('/login', oidcLogin);
+  router.use(launch);
   router.use(ltikSession);
 
   return {

@@ -164,6 +164,11 @@ export interface IssuedLoginState {
   storageTarget: string | null;
   /** Query of the login initiation without `lti_storage_target`: relaunches the tool top-level. */
   relaunchQuery: string | null;
+  /**
+   * The query string of the login's `target_link_uri` (a link such as `…/lti?vista=x`): the platform
+   * is sent the URI without it, and the launch's request gets it back (as ltijs did); null when none.
+   */
+  linkQuery: string | null;
 }
 
 export interface LoginStateStore {

@@ -28,6 +28,7 @@ const issuedLogin = (over: Partial<{ state: string; nonce: string; issuer: strin
   clientId: sys.lms!.clientId as string | null,
   storageTarget: null,
   relaunchQuery: null,
+  linkQuery: null,
   expiresAt: new Date(Date.now() + 600_000),
   ...over,
 });

@@ -4,7 +4,7 @@
  * clear Spanish page (or JSON), a 4xx, a log line, and changes nothing stored.
  */
 import { HttpClient, parseForms } from '../support/http-client';
-import { authorize, launchAs } from '../support/lti-flow';
+import { authorize, launchAs, loginInitiation } from '../support/lti-flow';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 import { DEMO_USERS } from '../../src/simulators/lms';
 
@@ -85,6 +85,29 @@ describe('learner launch', () => {
     const panel = await client.submit(parseForms(auth.text, auth.url)[0]!);
     expect(panel.status).toBe(200);
     expect(panel.text).toContain('RUN 9876543-3');
+  });
+
+  it('sends the platform a fresh random state and nonce and the link without its query, and the launch still opens the panel', async () => {
+    const client = new HttpClient();
+    const login = await loginInitiation(sys, client, 'ana');
+    login.fields.target_link_uri = `${login.fields.target_link_uri}?vista=panel`;
+    const locations = [];
+    for (let i = 0; i < 2; i++) {
+      const toAuth = await client.submit(login);
+      expect(toAuth.status).toBe(302);
+      locations.push(new URL(toAuth.headers.get('location')!, toAuth.url));
+    }
+    const [first, second] = locations as [URL, URL];
+    expect(first.searchParams.get('redirect_uri')).toBe(`${sys.config.publicUrl}/lti`);
+    expect(first.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(first.searchParams.get('state')).toMatch(/^[0-9a-f]{50}$/);
+    expect(second.searchParams.get('nonce')).not.toBe(first.searchParams.get('nonce'));
+    expect(second.searchParams.get('state')).not.toBe(first.searchParams.get('state'));
+    const auth = await client.get(second.toString());
+    const [post] = parseForms(auth.text, auth.url);
+    const panel = await client.submit(post!);
+    expect(panel.status).toBe(200);
+    expect(panel.text).toContain('TIEMPO ACREDITADO EN SENCE');
   });
 
   it('caches the platform key set instead of fetching it on every launch', async () => {
@@ -207,6 +230,24 @@ describe('bad input: clear Spanish error, 4xx, a log line, nothing stored', () =
     sys.lms!.tamperNextIdToken({ claims: (c) => ({ ...c, iat: now + 900, exp: now + 1200 }) });
     const { client, post } = await authorize(sys, 'eva');
     await expectRejected(await client.submit(post), 401, 'lti-token-not-yet-valid');
+  });
+
+  it('a signed launch without roles or with another LTI version (claims LTI 1.3 requires)', async () => {
+    const LTI = 'https://purl.imsglobal.org/spec/lti/claim/';
+    sys.lms!.tamperNextIdToken({
+      claims: (c) => {
+        const copy = { ...c };
+        delete copy[`${LTI}roles`];
+        return copy;
+      },
+    });
+    const noRoles = await authorize(sys, 'eva');
+    const res = await noRoles.client.submit(noRoles.post);
+    await expectRejected(res, 401, 'lti-invalid-token');
+    expect(res.text).toContain('No pudimos validar tu ingreso desde la plataforma del curso. Vuelve a entrar desde tu curso.');
+    sys.lms!.tamperNextIdToken({ claims: (c) => ({ ...c, [`${LTI}version`]: '1.1' }) });
+    const oldVersion = await authorize(sys, 'eva');
+    await expectRejected(await oldVersion.client.submit(oldVersion.post), 401, 'lti-invalid-token');
   });
 
   it('a nonce that is not the one issued for this login (replayed from another login)', async () => {

@@ -828,8 +828,8 @@ describe.each(adapters)('store contract: $name', (adapter) => {
   });
 
   describe('LoginStateStore', () => {
-    const entry = { state: 'state-1', nonce: 'nonce-1', issuer: 'https://moodle.example.cl', clientId: 'client-1', storageTarget: null, relaunchQuery: null, expiresAt: at(10 * MINUTE) };
-    const issued = { nonce: 'nonce-1', issuer: entry.issuer, clientId: 'client-1', storageTarget: null, relaunchQuery: null };
+    const entry = { state: 'state-1', nonce: 'nonce-1', issuer: 'https://moodle.example.cl', clientId: 'client-1', storageTarget: null, relaunchQuery: null, linkQuery: null, expiresAt: at(10 * MINUTE) };
+    const issued = { nonce: 'nonce-1', issuer: entry.issuer, clientId: 'client-1', storageTarget: null, relaunchQuery: null, linkQuery: null };
 
     it('consume returns the entry once, then null', async () => {
       await stores.logins.save(entry);
@@ -868,6 +868,11 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     it('a Platform Storage login keeps its storage target and its top-level relaunch query', async () => {
       await stores.logins.save({ ...entry, state: 'state-3', storageTarget: 'post_message_forwarding', relaunchQuery: 'iss=x&login_hint=u1' });
       expect(await stores.logins.consume('state-3', at(0))).toEqual({ ...issued, storageTarget: 'post_message_forwarding', relaunchQuery: 'iss=x&login_hint=u1' });
+    });
+
+    it("a login keeps its target_link_uri's query for the launch", async () => {
+      await stores.logins.save({ ...entry, state: 'state-4', linkQuery: 'vista=reporte&x=%C3%B1' });
+      expect(await stores.logins.consume('state-4', at(0))).toEqual({ ...issued, linkQuery: 'vista=reporte&x=%C3%B1' });
     });
 
     it('an expired state is null (expiresAt is exclusive) and stays unusable', async () => {
@@ -1046,8 +1051,8 @@ describe('SQLite file', () => {
     const db = openSqliteDatabase(file);
     try {
       const logins = new SqliteLoginStateStore(db);
-      await logins.save({ state: 'old', nonce: 'n', issuer: 'i', clientId: null, storageTarget: null, relaunchQuery: null, expiresAt: at(0) });
-      await logins.save({ state: 'fresh', nonce: 'n', issuer: 'i', clientId: null, storageTarget: null, relaunchQuery: null, expiresAt: at(MINUTE) });
+      await logins.save({ state: 'old', nonce: 'n', issuer: 'i', clientId: null, storageTarget: null, relaunchQuery: null, linkQuery: null, expiresAt: at(0) });
+      await logins.save({ state: 'fresh', nonce: 'n', issuer: 'i', clientId: null, storageTarget: null, relaunchQuery: null, linkQuery: null, expiresAt: at(MINUTE) });
       expect(await logins.deleteExpired(at(0))).toBe(1);
       expect(await logins.consume('fresh', at(1))).not.toBeNull();
     } finally {

@@ -59,9 +59,9 @@ describe('the system sweep', () => {
     const past = new Date(Date.now() - HOUR);
     const total = 2 * SWEEP_BATCH + 200;
     for (let i = 0; i < total; i += 1) {
-      await sys.stores.logins.save({ state: `expired-${i}`, nonce: 'n', issuer: 'https://lms.example', clientId: null, storageTarget: null, relaunchQuery: null, expiresAt: past });
+      await sys.stores.logins.save({ state: `expired-${i}`, nonce: 'n', issuer: 'https://lms.example', clientId: null, storageTarget: null, relaunchQuery: null, linkQuery: null, expiresAt: past });
     }
-    await sys.stores.logins.save({ state: 'live', nonce: 'n', issuer: 'https://lms.example', clientId: null, storageTarget: null, relaunchQuery: null, expiresAt: new Date(Date.now() + HOUR) });
+    await sys.stores.logins.save({ state: 'live', nonce: 'n', issuer: 'https://lms.example', clientId: null, storageTarget: null, relaunchQuery: null, linkQuery: null, expiresAt: new Date(Date.now() + HOUR) });
     const result = await sys.sweeper.runNow();
     expect(result.failed).toEqual({});
     expect(result.removed.logins).toBe(total);

@@ -857,6 +857,7 @@ export class MongoLoginStateStore implements LoginStateStore {
       clientId: entry.clientId,
       storageTarget: entry.storageTarget,
       relaunchQuery: entry.relaunchQuery,
+      linkQuery: entry.linkQuery,
       expiresAt: entry.expiresAt,
     });
   }
@@ -874,6 +875,7 @@ export class MongoLoginStateStore implements LoginStateStore {
       clientId: doc.clientId ?? null,
       storageTarget: doc.storageTarget ?? null,
       relaunchQuery: doc.relaunchQuery ?? null,
+      linkQuery: doc.linkQuery ?? null,
     };
   }
 

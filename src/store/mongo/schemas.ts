@@ -302,6 +302,7 @@ export interface LoginStateDoc {
   clientId: string | null;
   storageTarget: string | null;
   relaunchQuery: string | null;
+  linkQuery?: string | null;
   expiresAt: Date;
 }
 
@@ -313,6 +314,7 @@ const loginStateSchema = new Schema<LoginStateDoc>(
     clientId: nullableString,
     storageTarget: nullableString,
     relaunchQuery: nullableString,
+    linkQuery: nullableString,
     expiresAt: Date,
   },
   { ...OPTIONS, collection: 'sence_login_states' },

@@ -235,6 +235,13 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Issue #8: the tool starts the OIDC login itself; a target_link_uri's query waits with the login.
+    version: 5,
+    sql: `
+      ALTER TABLE app_login_states ADD COLUMN link_query TEXT;
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */
