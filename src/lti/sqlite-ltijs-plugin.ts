@@ -13,6 +13,9 @@
  * (reads ~3–8 µs, writes ~20–40 µs each; p99 ~3–4 ms when a WAL checkpoint lands), i.e. <10 % of one
  * core at 300 launches/s, so the store is no longer the bottleneck (RS256 verification and ltijs's
  * Express 4 stack are). A regression guard runs in test/integration/ltijs-sqlite-plugin.test.ts.
+ * (Since 2026-11-30 the tool answers the login and the launch itself, lti-runtime.ts: a launch now
+ * makes 2 Replace and 4 Get calls here — platform and status, at login and at launch — and ltijs's
+ * `state` and `nonce` collections are only swept.)
  *
  * Semantics copied from ltijs's built-in mongoose store (node_modules/ltijs/dist/Utils/Database.js):
  * - Get(key, collection, query?) → array of plain documents, or `false` when nothing matches. Without a

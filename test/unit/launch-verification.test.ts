@@ -34,7 +34,7 @@ const without = (name: string) => {
 describe('missingLaunchClaim (LTI 1.3 Core §5.3–5.4)', () => {
   it('a complete resource-link launch, and a deep-linking request without a link, pass', () => {
     expect(missingLaunchClaim(launchClaims())).toBeNull();
-    const deepLinking = { ...without(`${LTI}resource_link`), [`${LTI}message_type`]: 'LtiDeepLinkingRequest' };
+    const deepLinking: Record<string, unknown> = { ...without(`${LTI}resource_link`), [`${LTI}message_type`]: 'LtiDeepLinkingRequest' };
     delete deepLinking[`${LTI}target_link_uri`];
     expect(missingLaunchClaim(deepLinking)).toBeNull();
     // An empty list of roles is a list (anonymous launches); ltijs accepted it too.
