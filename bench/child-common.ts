@@ -18,6 +18,8 @@ export interface ChildHooks {
   close: () => Promise<void>;
 }
 
+const HEAP_PROFILE = process.env.BENCH_HEAP_PROF === '1';
+
 export function serveParent(hooks: ChildHooks): void {
   let profiler: Session | null = null;
   const post = (method: string, params?: object) =>
@@ -30,13 +32,22 @@ export function serveParent(hooks: ChildHooks): void {
       void post('Profiler.enable')
         .then(() => post('Profiler.setSamplingInterval', { interval: 500 }))
         .then(() => post('Profiler.start'))
+        // BENCH_HEAP_PROF=1: also a sampling heap profile (where the measured requests allocate).
+        .then(() => (HEAP_PROFILE ? post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }) : undefined))
         .then(() => send({ type: 'profiling' }))
         .catch((err: unknown) => send({ type: 'failed', error: String(err) }));
     } else if (m.type === 'profile-stop') {
-      void post('Profiler.stop')
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      void (HEAP_PROFILE ? post('HeapProfiler.stopSampling') : Promise.resolve(null))
+        .then((heap) => {
+          if (!heap) return;
+          mkdirSync(m.dir, { recursive: true });
+          writeFileSync(path.join(m.dir, `${hooks.profilePrefix}-${stamp}.heapprofile`), JSON.stringify((heap as { profile: unknown }).profile));
+        })
+        .then(() => post('Profiler.stop'))
         .then((result) => {
           mkdirSync(m.dir, { recursive: true });
-          const file = path.join(m.dir, `${hooks.profilePrefix}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+          const file = path.join(m.dir, `${hooks.profilePrefix}-${stamp}.cpuprofile`);
           writeFileSync(file, JSON.stringify((result as { profile: unknown }).profile));
           profiler?.disconnect();
           profiler = null;

@@ -8,7 +8,7 @@
  * flagged `_body` so ltijs's body-parser 1.x does not re-read the stream: "stream is not readable").
  */
 import { createPublicKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import cookieParser from 'cookie-parser';
 import jwt from 'jsonwebtoken';
 import { Provider as lti, type Platform, type PlatformRegistration } from 'ltijs';
@@ -26,6 +26,7 @@ import { useParsedLtikKey } from './ltik-key';
 import { ltikExpired, relaunchQuery, stateStorageKey, storageTargetOf } from './platform-storage';
 import { originOf } from '../web/security-headers';
 import { sendView } from '../web/error-handler';
+import { pathIs, series } from '../web/series';
 
 export type ErrorRenderer = (req: Request, res: Response, error: unknown) => void;
 
@@ -45,8 +46,9 @@ export interface LtiRuntime {
    * Mount both at '/lti' with app.use (in this order) before any host body parser; host routes for
    * /lti/* go after them. `app` must be mounted with app.use on the host app itself (not inside a
    * Router): Express then restores the host's req/res prototypes when ltijs hands the request on.
+   * `steps` is one middleware (a series, not a Router: web/series.ts).
    */
-  router: Router;
+  steps: RequestHandler;
   app: Express;
   provider: typeof lti;
   keyCache: KeySetCache;
@@ -398,7 +400,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
    * itself) still goes to ltijs, with its errors.
    */
   const ltikSession: RequestHandler = (req, res, next) => {
-    if (req.path === '/login' || req.path === '/keys' || req.path === '/register') return next();
+    if (pathIs(req, '/login') || pathIs(req, '/keys') || pathIs(req, '/register')) return next();
     if (carriesIdToken(req)) return next();
     const ltik = presentedLtik(req);
     if (!ltik) return next();
@@ -459,22 +461,24 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     return token;
   };
 
-  const router = express.Router();
-  // Parse form bodies once; flag them so ltijs's own body-parser 1.x skips the consumed stream.
-  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }), (req, _res, next) => {
-    if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
-    next();
-  });
-  // A launch's cookies parsed once with ltijs's secret (its own cookie-parser then skips): the launch
-  // step reads a state cookie that came and stands in for one that did not. Other requests need none.
+  // A launch's cookies parsed with ltijs's secret: the launch step checks a state cookie that came.
+  // Other requests need none.
   const parseCookies = cookieParser(config.ltiKey);
-  router.use((req, res, next) => (carriesIdToken(req) ? parseCookies(req, res, next) : next()));
-  router.all('/login', oidcLogin);
-  router.use(launch);
-  router.use(ltikSession);
+  const steps = series(
+    // Parse form bodies once; flag them so ltijs's own body-parser 1.x skips the consumed stream.
+    express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
+    (req, _res, next) => {
+      if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
+      next();
+    },
+    (req, res, next) => (carriesIdToken(req) ? parseCookies(req, res, next) : next()),
+    (req, res, next) => (pathIs(req, '/login') ? oidcLogin(req, res, next) : next()),
+    launch,
+    ltikSession,
+  );
 
   return {
-    router,
+    steps,
     app: lti.app as unknown as Express,
     provider: lti,
     keyCache,

@@ -31,6 +31,7 @@ import { requestContext } from './logger';
 import { ltijsMongoState } from '../store/mongo/ltijs-connection';
 import { hasLtikSession } from '../lti/lti-runtime';
 import { ejsViewEngine } from './view-engine';
+import { pathIs, series } from './series';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -101,7 +102,7 @@ export function buildApp(deps: AppDeps): Express {
   });
 
   // LTI: parameter shapes checked before ltijs sees anything (issue #7), then the runtime's own
-  // steps (login nonce, launch checks, the ltik: lti.router)…
+  // steps (the login, the launch, the ltik: lti.steps)…
   app.use(['/sence', '/cb'], noStore);
   const sameSiteOnly = originCheck({ publicUrl: config.publicUrl, platforms: lti.platformOrigins });
   app.use('/sence', sameSiteOnly);
@@ -111,21 +112,30 @@ export function buildApp(deps: AppDeps): Express {
   const ltiHost = express.Router();
   // ltijs's helmet adds COEP require-corp and COOP same-origin: they isolate the panel's SENCE
   // window from the LMS frame and break popups and clicks inside LMS iframes. Our CSP covers framing.
-  ltiHost.use((_req, res, next) => {
-    res.removeHeader('Cross-Origin-Embedder-Policy');
-    res.removeHeader('Cross-Origin-Opener-Policy');
-    next();
-  });
-  ltiHost.get('/canvas.json', (_req, res) => {
-    res.json(canvasDeveloperKey(config.publicUrl));
-  });
+  ltiHost.use(
+    series(
+      (_req, res, next) => {
+        res.removeHeader('Cross-Origin-Embedder-Policy');
+        res.removeHeader('Cross-Origin-Opener-Policy');
+        next();
+      },
+      (req, res, next) => {
+        if ((req.method === 'GET' || req.method === 'HEAD') && pathIs(req, '/canvas.json')) {
+          res.json(canvasDeveloperKey(config.publicUrl));
+          return;
+        }
+        next();
+      },
+      bindLtikToCourse,
+      navigationPostAsGet,
+    ),
+  );
   // The coordinator's side (issue #9): staff home (before the learner's panel), report, learner
   // pages, exports, actions (after the existing staff routes).
   const now = deps.now ?? (() => new Date());
   const rosterTimeoutMs = deps.rosterTimeoutMs ?? ROSTER_TIMEOUT_MS;
   const roster = new RosterService(stores, nrpsRosterSource(lti.provider, { timeoutMs: rosterTimeoutMs }), { timeoutSeconds: Math.ceil(rosterTimeoutMs / 1000) }, now);
   const coordinator = { stores, roster, alerts: new AlertService(stores), logger, now };
-  ltiHost.use(bindLtikToCourse, navigationPostAsGet);
   ltiHost.use(staffHomeRoutes(coordinator));
   ltiHost.use(learnerRoutes({ stores, attendance, logger, config }));
   ltiHost.use(staffRoutes({ stores, config, now: deps.now }));
@@ -135,14 +145,16 @@ export function buildApp(deps: AppDeps): Express {
   // Everything under /lti up to the host routes in ONE mounted router: each mount strips and
   // restores the /lti prefix, and every change of req.url re-parses it (a measurable share of a
   // panel view with five mounts, issue #8).
+  // The steps before the host routes are one series (web/series.ts), not one layer each.
   const ltiFront = express.Router();
-  ltiFront.use(noStore, ltiRequestShape(), sameSiteOnly, lti.router);
-  ltiFront.use((_req, res, next) => {
-    // Not resolved by the runtime: leave this router, on to ltijs (below).
-    if (!hasLtikSession(res)) return next('router');
-    setLtiHelmetHeaders(res);
-    next();
-  });
+  ltiFront.use(
+    series(noStore, ltiRequestShape(), sameSiteOnly, lti.steps, (_req, res, next) => {
+      // Not resolved by the runtime: leave this router, on to ltijs (below).
+      if (!hasLtikSession(res)) return next('router');
+      setLtiHelmetHeaders(res);
+      next();
+    }),
+  );
   ltiFront.use(ltiHost);
   // A resolved request no host route answers is a 404 here (ltijs has no page of its own for it).
   ltiFront.use(notFoundMiddleware);
