@@ -259,8 +259,9 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
         prompt: 'none',
         state,
       });
-      if (typeof params.lti_message_hint === 'string') query.set('lti_message_hint', params.lti_message_hint);
-      if (typeof params.lti_deployment_id === 'string') query.set('lti_deployment_id', params.lti_deployment_id);
+      // Passed on as given when present (ltijs skipped empty ones too).
+      if (typeof params.lti_message_hint === 'string' && params.lti_message_hint !== '') query.set('lti_message_hint', params.lti_message_hint);
+      if (typeof params.lti_deployment_id === 'string' && params.lti_deployment_id !== '') query.set('lti_deployment_id', params.lti_deployment_id);
       const authEndpoint = await platform.platformAuthEndpoint();
       const location = `${authEndpoint}${authEndpoint.includes('?') ? '&' : '?'}${query.toString()}`;
 
