@@ -394,6 +394,10 @@ async function main(): Promise<void> {
       `step p50 (ms): ${STEPS.join(' / ')}`,
       result.stepsMs.map((xs) => fmt(percentile([...xs].sort((a, b) => a - b), 0.5), 2)).join(' / '),
     ],
+    [
+      `step p99 (ms): ${STEPS.join(' / ')}`,
+      result.stepsMs.map((xs) => fmt(percentile([...xs].sort((a, b) => a - b), 0.99), 2)).join(' / '),
+    ],
     ['launches ok / errors', `${fmt(ok)} / ${fmt(result.errors)} (${fmt(errorRatio * 100, 2)} %)`],
     [`HTTP req/s during launches (${STEPS.length} per launch)`, fmt(reqPerSec)],
     ['bare Express "hello" req/s (autocannon)', bare ? fmt(bare.reqPerSec) : 'skipped'],
