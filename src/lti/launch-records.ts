@@ -32,17 +32,16 @@ export interface LtijsLaunchRecords {
   ltikClaims: Record<string, unknown>;
 }
 
-function objectClaim(claims: Record<string, unknown>, name: string): Record<string, unknown> | undefined {
-  const value = claims[`${LTI}${name}`];
-  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+/** `claim ? claim.id : 'NF'`, as ltijs computes the course and link ids (a claim that is not an object has no id). */
+function idOf(claims: Record<string, unknown>, name: string): unknown {
+  const value = claims[`${LTI}${name}`] as { id?: unknown } | null | undefined;
+  return value ? value.id : 'NF';
 }
 
 export function ltijsLaunchRecords(launch: ValidatedLaunch): LtijsLaunchRecords {
   const { claims, clientId } = launch;
-  const context = objectClaim(claims, 'context');
-  const resource = objectClaim(claims, 'resource_link');
-  const courseId = context ? context.id : 'NF';
-  const resourceId = resource ? resource.id : 'NF';
+  const courseId = idOf(claims, 'context');
+  const resourceId = idOf(claims, 'resource_link');
   const deploymentId = claims[`${LTI}deployment_id`];
   // Same keys, same order as ltijs: the context id hashes their JSON.
   const additionalContextProperties = {

@@ -87,6 +87,25 @@ describe('ltijsLaunchRecords (what ltijs 5.9.9 stores for a launch)', () => {
     expect(withClaims({ [`${LTI}context`]: { id: 'c-7', title: 'Otro título' } })).toBe(base);
   });
 
+  it('keeps the launch presentation, the grade service endpoint and the deep-linking settings', () => {
+    const extra = {
+      [`${LTI}launch_presentation`]: { document_target: 'iframe', return_url: 'https://moodle.example.cl/volver' },
+      'https://purl.imsglobal.org/spec/lti-ags/claim/endpoint': { lineitems: 'https://moodle.example.cl/ags' },
+      'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings': { deep_link_return_url: 'https://moodle.example.cl/dl' },
+    };
+    const r = ltijsLaunchRecords({ claims: { ...claims(), ...extra }, clientId: 'client-1', platformKid: 'kid-9', path: '/', state: 's' });
+    expect(r.contextToken).toMatchObject({
+      launchPresentation: { document_target: 'iframe', return_url: 'https://moodle.example.cl/volver' },
+      endpoint: { lineitems: 'https://moodle.example.cl/ags' },
+      deepLinkingSettings: { deep_link_return_url: 'https://moodle.example.cl/dl' },
+    });
+  });
+
+  it('a course or link claim without an id gives "undefined" in the context id, as in ltijs', () => {
+    const r = ltijsLaunchRecords({ claims: { ...claims(), [`${LTI}context`]: { title: 'sin id' } }, clientId: 'client-1', platformKid: 'kid-9', path: '/', state: 's' });
+    expect(decodeURIComponent(r.contextTokenQuery.contextId)).toMatch(/^https:\/\/moodle\.example\.clclient-11undefined_r-3_[0-9a-f]{64}$/);
+  });
+
   it('a launch without course or link (a deep-linking request) uses "NF" as ltijs does', () => {
     const c = claims();
     delete c[`${LTI}context`];

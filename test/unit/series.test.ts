@@ -58,12 +58,21 @@ describe('series', () => {
     expect(out).not.toHaveBeenCalled();
   });
 
+  it('a step that rejects without a reason still passes an error on', async () => {
+    const [err] = await run(series(() => Promise.reject(undefined)));
+    expect((err as Error).message).toBe('rejected without a reason');
+  });
+
   it('no steps: goes on', async () => {
     expect(await run(series())).toEqual([]);
   });
 });
 
 describe('pathIs (a Router path match: case-insensitive, trailing slash allowed)', () => {
+  it('the root path is itself', () => {
+    expect(pathIs(req('/'), '/')).toBe(true);
+  });
+
   it.each([
     ['/login', true],
     ['/login/', true],
