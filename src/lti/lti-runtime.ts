@@ -7,7 +7,7 @@
  * missing or bad ltik: its errors become our Spanish pages). Bodies are parsed once by the host (then
  * flagged `_body` so ltijs's body-parser 1.x does not re-read the stream: "stream is not readable").
  */
-import { createPublicKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import cookieParser from 'cookie-parser';
 import jwt from 'jsonwebtoken';
@@ -22,7 +22,7 @@ import { KeySetCache } from './keyset-cache';
 import { checkLaunch } from './launch-verification';
 import { ltijsLaunchRecords } from './launch-records';
 import { dynamicRegistrationHandler, LEGACY_CONSUMER_KEY_HINT, type RegistrationStores } from './dynamic-registration';
-import { useParsedLtikKey } from './ltik-key';
+import { ltikKeyFor, useParsedLtikKey } from './ltik-key';
 import { ltikExpired, relaunchQuery, stateStorageKey, storageTargetOf } from './platform-storage';
 import { originOf } from '../web/security-headers';
 import { sendView } from '../web/error-handler';
@@ -90,14 +90,11 @@ interface LtikClaims {
 const LOGIN_LIFETIME_MS = 10 * 60_000;
 const STATE_COOKIE_MAX_AGE_MS = 60_000;
 
-/** ltijs error names (res.locals.err.details.message) → our stable codes and Spanish texts. */
+/**
+ * ltijs error names (res.locals.err.details.message) → our stable codes and Spanish texts. Only a
+ * missing or bad ltik still reaches ltijs (launches never do), so only its session errors remain.
+ */
 const LTIJS_ERRORS: Record<string, { code: ErrorCode; status: number; message: string }> = {
-  MISSING_VALIDATION_COOKIE: { code: 'lti-replayed-launch', status: 401, message: 'No pudimos validar este ingreso (falta la cookie de inicio o el enlace ya se usó). Vuelve a entrar desde tu curso; si usas Safari o bloqueas cookies de terceros, abre la herramienta en una ventana nueva.' },
-  NONCE_ALREADY_RECEIVED: { code: 'lti-replayed-launch', status: 401, message: 'Este ingreso ya se usó. Vuelve a entrar desde tu curso.' },
-  TOKEN_TOO_OLD: { code: 'lti-token-expired', status: 401, message: 'El ingreso tardó demasiado y expiró. Vuelve a entrar desde tu curso.' },
-  ISS_CLAIM_DOES_NOT_MATCH: { code: 'lti-invalid-token', status: 401, message: 'El ingreso no corresponde a la plataforma que lo inició. Vuelve a entrar desde tu curso.' },
-  UNREGISTERED_PLATFORM: { code: 'lti-unregistered-platform', status: 401, message: 'Esta plataforma no está registrada en Asistencia SENCE.' },
-  PLATFORM_NOT_ACTIVATED: { code: 'lti-inactive-platform', status: 401, message: 'Esta plataforma aún no está activada en Asistencia SENCE.' },
   NO_LTIK_OR_IDTOKEN_FOUND: { code: 'lti-missing-ltik', status: 401, message: 'Tu sesión en la herramienta no es válida. Vuelve a entrar desde tu curso.' },
   IDTOKEN_NOT_FOUND_DB: { code: 'lti-session-expired', status: 401, message: 'Tu sesión en la herramienta expiró. Vuelve a entrar desde tu curso.' },
   CONTEXTTOKEN_NOT_FOUND_DB: { code: 'lti-session-expired', status: 401, message: 'Tu sesión en la herramienta expiró. Vuelve a entrar desde tu curso.' },
@@ -143,8 +140,8 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   );
 
   const getPlatform = lti.getPlatform.bind(lti);
-  // The ltik's HMAC key parsed once (as ltik-key.ts does for ltijs's own signing).
-  const ltikKey = createSecretKey(Buffer.from(config.ltiKey));
+  // The ltik's key as ltijs signs and verifies it (parsed once: ltik-key.ts).
+  const ltikKey = ltikKeyFor(config.ltiKey);
   // ltijs's cookie options (setup above), for the state cookie the login sets and the launch clears.
   const cookieOptions = { httpOnly: true, signed: true, secure: config.secureCookies, sameSite: config.secureCookies ? 'none' : 'lax' } as const;
 
@@ -266,13 +263,14 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
       const location = `${authEndpoint}${authEndpoint.includes('?') ? '&' : '?'}${query.toString()}`;
 
       const storageTarget = storageTargetOf(params);
+      const relaunch = relaunchQuery(params);
       await deps.logins.save({
         state,
         nonce,
         issuer,
         clientId: clientIdParam,
         storageTarget,
-        relaunchQuery: storageTarget ? relaunchQuery(params) : null,
+        relaunchQuery: storageTarget ? relaunch : null,
         linkQuery: queryAt === -1 ? null : targetLinkUri.slice(queryAt + 1) || null,
         expiresAt: new Date(now() + LOGIN_LIFETIME_MS),
       });
@@ -288,7 +286,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
         title: 'Entrando a Asistencia SENCE',
         storage: { target: storageTarget, origin: new URL(location).origin, key: stateStorageKey(state), value: state },
         next: location,
-        relaunchUrl: `${config.publicUrl}/lti/login?${relaunchQuery(params)}`,
+        relaunchUrl: `${config.publicUrl}/lti/login?${relaunch}`,
       });
     })().catch((error: unknown) => {
       if (error instanceof AppError) return deps.renderError(req, res, error);
@@ -304,8 +302,9 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
    * (launch-records.ts) — and the request goes on, authenticated, to the host's routes (the panel).
    */
   const launch: RequestHandler = (req, res, next) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    if (req.method !== 'POST' || body.id_token === undefined) return next();
+    // Every id_token is ours: the shape guard let only form POSTs carry one.
+    if (!carriesIdToken(req)) return next();
+    const body = req.body as Record<string, unknown>;
     const state = typeof body.state === 'string' ? body.state : undefined;
     const idToken = typeof body.id_token === 'string' ? body.id_token : undefined;
     void (async () => {
@@ -413,7 +412,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
       claims = hit.claims;
     } else {
       try {
-        claims = jwt.verify(ltik, config.ltiKey, { algorithms: ['HS256'] }) as LtikClaims;
+        claims = jwt.verify(ltik, ltikKey, { algorithms: ['HS256'] }) as LtikClaims;
       } catch {
         return next();
       }

@@ -45,6 +45,14 @@ function swap(key: unknown): unknown {
   return typeof key === 'string' ? (parsed.get(key) ?? key) : key;
 }
 
+/**
+ * The key to sign or verify ltiks with outside ltijs: the secret KeyObject useParsedLtikKey built for
+ * `secret` (the very bytes ltijs uses), or the string itself when it was left alone.
+ */
+export function ltikKeyFor(secret: string): KeyObject | string {
+  return parsed.get(secret) ?? secret;
+}
+
 export function useParsedLtikKey(secret: string): void {
   if (parsed.has(secret) || parsesAsKey(secret)) return;
   parsed.set(secret, createSecretKey(Buffer.from(secret)));

@@ -132,8 +132,14 @@ export function ltiRequestShape(): RequestHandler {
     if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
     const isForm = req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
     const body = req.body as unknown;
-    if (body !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body) && 'id_token' in body && !isForm) {
+    const carriesIdToken = body !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body) && 'id_token' in body;
+    if (carriesIdToken && !isForm) {
       next(new AppError('unsupported-media-type', 415, 'El ingreso desde la plataforma solo se acepta como formulario (application/x-www-form-urlencoded). Vuelve a entrar desde tu curso.', { details: { contentType: String(req.headers['content-type'] ?? '').slice(0, 80) } }));
+      return;
+    }
+    // OIDC form_post: a launch is a POST. Any other method never reaches the launch checks (nor ltijs's).
+    if (carriesIdToken && req.method !== 'POST') {
+      next(new AppError('bad-request', 405, 'El ingreso desde la plataforma solo se acepta como formulario enviado con POST. Vuelve a entrar desde tu curso.', { details: { method: req.method } }));
       return;
     }
     const bad = [...new Set([...badParameters(req.query), ...bracketedLtiKeys(req.query), ...badParameters(body)])];

@@ -278,6 +278,17 @@ describe('bad input: clear Spanish error, 4xx, a log line, nothing stored', () =
     for (const r of refused) expect(r.text).toContain('Este ingreso ya se usó o expiró. Vuelve a entrar desde tu curso.');
   });
 
+  it('an id_token sent with another method than POST (PUT) is refused before any check, and the real form_post still opens the panel', async () => {
+    // A browser that keeps the state cookie: ltijs's own check, which ltijs ran on such requests, would have had what it needs.
+    const { client, post } = await authorize(sys, 'ana', new HttpClient({ cookies: true }));
+    const put = await client.request(post.action, { method: 'PUT', form: post.fields });
+    expect(put.status).toBe(405);
+    expect(put.text).toContain('El ingreso desde la plataforma solo se acepta como formulario enviado con POST. Vuelve a entrar desde tu curso.');
+    const panel = await client.submit(post);
+    expect(panel.status).toBe(200);
+    expect(panel.text).toContain('TIEMPO ACREDITADO EN SENCE');
+  });
+
   it('a launch without state', async () => {
     const { client, post } = await authorize(sys, 'eva');
     const res = await client.post(post.action, { id_token: post.fields.id_token! });
