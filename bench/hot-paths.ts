@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, type ChildMessage, type ParentMessage } from './ipc';
-import { BenchBrowser, keepAliveAgent, locationOf, parsePostForm } from './launch-client';
+import { BenchBrowser, connectionPool, locationOf, parsePostForm } from './launch-client';
 import { seedSqlite } from './seed-scale';
 import { findFerretDb, startFerretDb, withDatabase, type FerretDb } from '../test/support/ferretdb';
 
@@ -251,7 +251,7 @@ async function measureBare(): Promise<Figures> {
 /** A real launch of Ana through the LMS simulator; returns the panel URL (with its ltik) and her cookies. */
 async function launchAna(ready: Ready): Promise<{ panelUrl: string; statusUrl: string; cookie: string }> {
   const login = ready.logins[0]!;
-  const browser = new BenchBrowser(keepAliveAgent(1));
+  const browser = new BenchBrowser(connectionPool());
   const toAuth = await browser.post(login.loginUrl, login.fields);
   const auth = await browser.get(locationOf(toAuth, 'login'));
   const form = parsePostForm(auth.body, auth.url);

@@ -21,8 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, simulatorMode, type ChildMessage, type MemorySample, type ParentMessage } from './ipc';
-import { BenchBrowser, keepAliveAgent, locationOf, parsePostForm } from './launch-client';
-import type http from 'node:http';
+import { BenchBrowser, connectionPool, locationOf, parsePostForm } from './launch-client';
+import type { ConnectionPool } from './raw-http';
 
 const PANEL_TEXT = 'TIEMPO ACREDITADO EN SENCE';
 const TARGET_LAUNCHES_PER_SECOND = 300;
@@ -219,8 +219,8 @@ interface LaunchResult {
 const STEPS = ['login', 'authorization', 'form_post+panel'] as const;
 
 /** One full launch; `stepMs` receives each step's duration (login, authorization, form_post answering the panel). */
-async function oneLaunch(agent: http.Agent, login: Ready['logins'][number], stepMs: number[]): Promise<void> {
-  const browser = new BenchBrowser(agent);
+async function oneLaunch(pool: ConnectionPool, login: Ready['logins'][number], stepMs: number[]): Promise<void> {
+  const browser = new BenchBrowser(pool);
   let t = performance.now();
   const lap = () => {
     const now = performance.now();
@@ -248,7 +248,7 @@ async function oneLaunch(agent: http.Agent, login: Ready['logins'][number], step
 }
 
 async function driveLaunches(logins: Ready['logins']): Promise<LaunchResult> {
-  const agent = keepAliveAgent(CONCURRENCY);
+  const pool = connectionPool();
   const start = performance.now();
   const warmEnd = start + WARMUP_SECONDS * 1000;
   const end = warmEnd + SECONDS * 1000;
@@ -268,7 +268,7 @@ async function driveLaunches(logins: Ready['logins']): Promise<LaunchResult> {
       let failure: string | null = null;
       const steps: number[] = [];
       try {
-        await oneLaunch(agent, login, steps);
+        await oneLaunch(pool, login, steps);
       } catch (err) {
         failure = (err as Error).message;
       }
@@ -287,7 +287,7 @@ async function driveLaunches(logins: Ready['logins']): Promise<LaunchResult> {
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  agent.destroy();
+  pool.destroy();
   return { latenciesMs, errors, errorSamples, windowMs: end - warmEnd, attempted, completedTotal, stepsMs };
 }
 

@@ -1,21 +1,23 @@
 /**
- * A small load-generator HTTP client for the launch benchmark: node:http over a keep-alive Agent
- * (much less client CPU per request than fetch/undici's Web streams), manual redirects, and a
- * per-browser cookie jar keyed by host, so each simulated learner carries its own ltijs cookies.
+ * The launch benchmark's load-generator client: raw HTTP/1.1 over keep-alive sockets
+ * (`raw-http.ts`, the kind of client autocannon is for the baseline), manual redirects, and a
+ * per-browser cookie jar keyed by host, so each simulated learner carries its own cookies.
  */
-import http from 'node:http';
+import { Buffer } from 'node:buffer';
+import { ConnectionPool } from './raw-http';
 
 export interface ClientResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** Header names lower-cased. */
+  headers: Map<string, string>;
   body: string;
   /** The absolute URL that was requested (to resolve relative redirects against). */
   url: string;
 }
 
-/** One keep-alive connection pool shared by every simulated browser of the run. */
-export function keepAliveAgent(maxSockets: number): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
+/** One pool of keep-alive connections shared by every simulated browser of the run. */
+export function connectionPool(): ConnectionPool {
+  return new ConnectionPool();
 }
 
 /**
@@ -25,10 +27,7 @@ export function keepAliveAgent(maxSockets: number): http.Agent {
 export class BenchBrowser {
   private readonly jar = new Map<string, Map<string, string>>();
 
-  constructor(
-    private readonly agent: http.Agent,
-    private readonly timeoutMs = 10_000,
-  ) {}
+  constructor(private readonly pool: ConnectionPool) {}
 
   get(url: string): Promise<ClientResponse> {
     return this.request('GET', url, undefined);
@@ -44,50 +43,28 @@ export class BenchBrowser {
     return this.request('POST', url, new URLSearchParams(form).toString());
   }
 
-  private request(method: 'GET' | 'POST', url: string, body: string | undefined): Promise<ClientResponse> {
+  private async request(method: 'GET' | 'POST', url: string, body: string | undefined): Promise<ClientResponse> {
     const u = new URL(url);
-    const headers: http.OutgoingHttpHeaders = { host: u.host, accept: 'text/html' };
+    let head = `${method} ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/html\r\n`;
     const cookies = this.jar.get(u.host);
     if (cookies && cookies.size > 0) {
       let line = '';
       for (const [k, v] of cookies) line += `${line ? '; ' : ''}${k}=${v}`;
-      headers.cookie = line;
+      head += `Cookie: ${line}\r\n`;
     }
     if (body !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      headers['content-length'] = Buffer.byteLength(body);
+      head += `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
     }
-    return new Promise<ClientResponse>((resolve, reject) => {
-      const req = http.request(
-        {
-          agent: this.agent,
-          method,
-          // 'localhost' may resolve to ::1 first; every server of the benchmark listens on 127.0.0.1.
-          hostname: u.hostname === 'localhost' ? '127.0.0.1' : u.hostname,
-          port: u.port,
-          path: `${u.pathname}${u.search}`,
-          headers,
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          this.store(u.host, res.headers['set-cookie']);
-          res.setEncoding('utf8');
-          let text = '';
-          res.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, url }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${u.pathname} timed out after ${this.timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
+    // 'localhost' may resolve to ::1 first; every server of the benchmark listens on 127.0.0.1.
+    const host = u.hostname === 'localhost' ? '127.0.0.1' : u.hostname;
+    // A form body is ASCII (URL-encoded), so latin1 on the wire is exact.
+    const res = await this.pool.request(host, Number(u.port || 80), method, `${head}\r\n${body ?? ''}`);
+    this.store(u.host, res.setCookies);
+    return { status: res.status, headers: res.headers, body: res.body, url };
   }
 
-  private store(host: string, setCookie: string[] | undefined): void {
-    if (!setCookie) return;
+  private store(host: string, setCookie: string[]): void {
+    if (setCookie.length === 0) return;
     let jar = this.jar.get(host);
     if (!jar) this.jar.set(host, (jar = new Map()));
     for (const line of setCookie) {
@@ -106,7 +83,7 @@ export class BenchBrowser {
 
 /** Absolute URL of a redirect's Location, or an error naming the step. */
 export function locationOf(res: ClientResponse, step: string): string {
-  const loc = res.headers.location;
+  const loc = res.headers.get('location');
   if (res.status < 300 || res.status >= 400 || !loc) {
     throw new Error(`${step}: expected a redirect, got ${res.status}: ${res.body.slice(0, 200).replace(/\s+/g, ' ')}`);
   }
