@@ -214,6 +214,8 @@ interface LaunchResult {
   completedTotal: number;
   /** Per step (login, authorization, form_post, panel): durations of the successful measured launches. */
   stepsMs: number[][];
+  /** Connections the load generator opened over the run (tool and simulator together). */
+  connectionsOpened: number;
 }
 
 const STEPS = ['login', 'authorization', 'form_post+panel'] as const;
@@ -288,7 +290,7 @@ async function driveLaunches(logins: Ready['logins']): Promise<LaunchResult> {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   pool.destroy();
-  return { latenciesMs, errors, errorSamples, windowMs: end - warmEnd, attempted, completedTotal, stepsMs };
+  return { latenciesMs, errors, errorSamples, windowMs: end - warmEnd, attempted, completedTotal, stepsMs, connectionsOpened: pool.opened };
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -425,6 +427,8 @@ async function main(): Promise<void> {
       : []),
     ['machine load average (1 min) at start', fmt(loadAtStart, 2)],
     ['load generator CPU (% of one core)', fmt(((clientCpu.user + clientCpu.system) / 1000 / totalMs) * 100)],
+    ['load generator CPU per launch (ms)', fmt((clientCpu.user + clientCpu.system) / 1000 / Math.max(1, result.completedTotal), 2)],
+    ['connections opened by the load generator (tool + simulator)', fmt(result.connectionsOpened)],
     ['platform JWKS fetches by the tool', stats?.jwksFetches === undefined ? 'n/a' : fmt(stats.jwksFetches)],
     [`target (≥ ${TARGET_LAUNCHES_PER_SECOND}/s, p99 < ${TARGET_P99_MS} ms)`, targetMet ? 'MET' : 'NOT MET'],
   ];

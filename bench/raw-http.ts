@@ -196,6 +196,8 @@ class Connection {
 export class ConnectionPool {
   private readonly idle = new Map<string, Connection[]>();
   private readonly all = new Set<Connection>();
+  /** Connections opened so far (a keep-alive run opens about one per concurrent browser and server). */
+  opened = 0;
 
   constructor(private readonly timeoutMs = 10_000) {}
 
@@ -232,6 +234,7 @@ export class ConnectionPool {
   }
 
   private open(host: string, port: number, key: string): Connection {
+    this.opened += 1;
     const conn = new Connection(
       host,
       port,
