@@ -52,7 +52,9 @@ function parseHead(buf: Buffer, end: number, method: string): Head {
   const te = headers.get('transfer-encoding');
   const cl = headers.get('content-length');
   let framing: Head['framing'];
-  if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = { kind: 'none' };
+  // The client never sends Expect: 100-continue nor an Upgrade, so an informational answer is a fault.
+  if (status < 200) throw new Error(`unexpected informational answer ${status}`);
+  if (method === 'HEAD' || status === 204 || status === 304) framing = { kind: 'none' };
   else if (te !== undefined) {
     if (!/^chunked$/i.test(te)) throw new Error(`unsupported transfer-encoding: ${te}`);
     framing = { kind: 'chunked' };
