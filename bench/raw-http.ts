@@ -130,7 +130,8 @@ class Connection {
   send(method: string, raw: string, timeoutMs: number): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.fail(new Error(`${method} timed out after ${timeoutMs} ms`));
+        // Never sent again: the server may be working on it.
+        this.fail(new Error(`${method} timed out after ${timeoutMs} ms`), false);
         this.socket.destroy();
       }, timeoutMs);
       this.inFlight = { method, resolve, reject, timer, answered: false };
@@ -138,11 +139,6 @@ class Connection {
       this.head = null;
       this.socket.write(raw, 'latin1');
     });
-  }
-
-  /** Whether the request in flight may be sent again on a new connection (nothing answered yet). */
-  get retriable(): boolean {
-    return this.inFlight !== null && !this.inFlight.answered;
   }
 
   private onData(chunk: Buffer): void {
@@ -168,7 +164,7 @@ class Connection {
         if (body) this.finish(body);
       }
     } catch (err) {
-      this.fail(err as Error);
+      this.fail(err as Error, false);
       this.socket.destroy();
     }
   }
@@ -184,12 +180,13 @@ class Connection {
     else this.socket.destroy();
   }
 
-  fail(err: Error): void {
+  /** Rejects the request in flight; `retriable` only when the connection failed before any byte of the answer. */
+  fail(err: Error, retriable = true): void {
     const req = this.inFlight;
     if (!req) return;
     this.inFlight = null;
     clearTimeout(req.timer);
-    (err as Error & { retriable?: boolean }).retriable = !req.answered;
+    (err as Error & { retriable?: boolean }).retriable = retriable && !req.answered;
     req.reject(err);
   }
 }

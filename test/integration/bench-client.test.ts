@@ -13,6 +13,7 @@ let base: string;
 let port: number;
 const sockets = new Set<Socket>();
 let posts = 0;
+let slow = 0;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -42,6 +43,7 @@ beforeAll(async () => {
         res.setHeader('location', '/length?x=1');
         res.end();
       } else if (url.pathname === '/slow') {
+        slow += 1;
         setTimeout(() => res.end('late'), 500);
       } else {
         res.statusCode = 404;
@@ -114,10 +116,14 @@ it('sends a request once more on a new connection when the server had closed the
   }
 });
 
-it('fails a request that takes longer than its timeout, naming the method', async () => {
+it('fails a request that takes longer than its timeout, naming the method, and does not send it again', async () => {
   const pool = new ConnectionPool(100);
   try {
-    await expect(pool.request('127.0.0.1', port, 'GET', `GET /slow HTTP/1.1\r\nHost: x\r\n\r\n`)).rejects.toThrow('GET timed out after 100 ms');
+    await pool.request('127.0.0.1', port, 'GET', `GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n`); // the slow one reuses this connection
+    slow = 0;
+    await expect(pool.request('127.0.0.1', port, 'POST', `POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`)).rejects.toThrow('POST timed out after 100 ms');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(slow).toBe(1);
   } finally {
     pool.destroy();
   }
