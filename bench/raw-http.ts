@@ -2,7 +2,8 @@
  * HTTP/1.1 over keep-alive `net` sockets, for the launch benchmark's load generator: what autocannon
  * does for the bare baseline (raw sockets, no `http.Agent`, no streams per request), so the launch
  * figures are not held down by a heavier client than the baseline's on the same cores. node:http
- * cost the load generator ~0.9 ms of CPU per launch (3 requests); the servers share those cores.
+ * cost the load generator 1.0–1.3 ms of CPU per launch (3 requests), about 40 % more than this
+ * client, on the cores the servers share (bench/README.md).
  *
  * Enough of HTTP/1.1 for the benchmark's servers and nothing more: one request at a time per
  * connection (no pipelining), responses framed by Content-Length or chunked transfer coding (or,
