@@ -16,6 +16,7 @@
 import { receiveFile, UPLOAD_PATH } from './upload-parser';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../errors';
+import { carriesIdToken } from '../lti/lti-runtime';
 
 /** Parameters ltijs (or a store query) reads, with the longest value accepted. */
 export const LTI_PARAMETER_LIMITS: Readonly<Record<string, number>> = Object.freeze({
@@ -132,13 +133,14 @@ export function ltiRequestShape(): RequestHandler {
     if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
     const isForm = req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
     const body = req.body as unknown;
-    const carriesIdToken = body !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body) && 'id_token' in body;
-    if (carriesIdToken && !isForm) {
+    // The same test the launch step uses: whatever it would take for a launch is checked here first.
+    const launchBody = carriesIdToken(req);
+    if (launchBody && !isForm) {
       next(new AppError('unsupported-media-type', 415, 'El ingreso desde la plataforma solo se acepta como formulario (application/x-www-form-urlencoded). Vuelve a entrar desde tu curso.', { details: { contentType: String(req.headers['content-type'] ?? '').slice(0, 80) } }));
       return;
     }
     // OIDC form_post: a launch is a POST. Any other method never reaches the launch checks (nor ltijs's).
-    if (carriesIdToken && req.method !== 'POST') {
+    if (launchBody && req.method !== 'POST') {
       next(new AppError('bad-request', 405, 'El ingreso desde la plataforma solo se acepta como formulario enviado con POST. Vuelve a entrar desde tu curso.', { details: { method: req.method } }));
       return;
     }
