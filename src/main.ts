@@ -1,7 +1,7 @@
 /** Entry point of `npm start`: load config, start the system, print where to go, shut down cleanly. */
 import { loadConfig } from './config';
 import { AppError, isAppError } from './errors';
-import { startSystem } from './system';
+import { startSystem, type RunningSystem } from './system';
 
 /** SHUTDOWN_TIMEOUT_SECONDS (default 10): how long SIGTERM waits for requests in flight. */
 function shutdownGraceMs(raw: string | undefined): number {
@@ -14,34 +14,20 @@ function shutdownGraceMs(raw: string | undefined): number {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  if (config.devDefaults.length) {
-    console.warn(
-      [
-        '',
-        '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-        `!! DESARROLLO: se usan valores por defecto inseguros: ${config.devDefaults.join(', ')}.`,
-        '!! No uses esto en producción (NODE_ENV=production los rechaza).',
-        '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-        '',
-      ].join('\n'),
-    );
-  }
-  const system = await startSystem(config);
-  const store = system.storeKind === 'mongo' ? 'MongoDB' : `SQLite (${config.sqliteFile})`;
-  console.log(`Asistencia SENCE escuchando en ${config.publicUrl} · almacenamiento: ${store}`);
-  if (system.lms && system.sence) {
-    console.log('');
-    console.log(`  Abre ${system.lms.url}  ← simulador de LMS: entra como «Ana Pérez» para ver el panel`);
-    console.log(`  Emulador de SENCE: ${system.sence.url} (no es SENCE; nada se envía a SENCE)`);
-    console.log(`  Valores para administradores de LMS: ${config.publicUrl}/setup`);
-    console.log('');
-  }
-  const graceMs = shutdownGraceMs(process.env.SHUTDOWN_TIMEOUT_SECONDS);
-  let stopping = false;
+  // SIGTERM and SIGINT are ours from the first moment: one that arrives while the tool is still
+  // starting (an orchestrator giving up on it, a quick Ctrl-C) is kept and acted on once the stores
+  // are open, so they are closed properly instead of the process dying half-started. Handlers set
+  // after the "escuchando" line left a window in which a stop right after it killed the process.
+  let system: RunningSystem | null = null;
+  let stopSignal: string | null = null;
+  let graceMs = 10_000;
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopSignal) return;
+    stopSignal = signal;
+    if (!system) {
+      console.log(`${signal} durante el inicio: se cerrará en cuanto termine de iniciar.`);
+      return;
+    }
     console.log(`${signal}: no se aceptan conexiones nuevas; terminando las solicitudes en curso (máximo ${graceMs / 1000} s)…`);
     system
       .shutdown(graceMs)
@@ -56,6 +42,38 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const config = loadConfig(process.env);
+  graceMs = shutdownGraceMs(process.env.SHUTDOWN_TIMEOUT_SECONDS);
+  if (config.devDefaults.length) {
+    console.warn(
+      [
+        '',
+        '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+        `!! DESARROLLO: se usan valores por defecto inseguros: ${config.devDefaults.join(', ')}.`,
+        '!! No uses esto en producción (NODE_ENV=production los rechaza).',
+        '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+        '',
+      ].join('\n'),
+    );
+  }
+  const started = await startSystem(config);
+  system = started;
+  if (stopSignal) {
+    const signal: string = stopSignal;
+    stopSignal = null;
+    stop(signal);
+    return;
+  }
+  const store = started.storeKind === 'mongo' ? 'MongoDB' : `SQLite (${config.sqliteFile})`;
+  console.log(`Asistencia SENCE escuchando en ${config.publicUrl} · almacenamiento: ${store}`);
+  if (started.lms && started.sence) {
+    console.log('');
+    console.log(`  Abre ${started.lms.url}  ← simulador de LMS: entra como «Ana Pérez» para ver el panel`);
+    console.log(`  Emulador de SENCE: ${started.sence.url} (no es SENCE; nada se envía a SENCE)`);
+    console.log(`  Valores para administradores de LMS: ${config.publicUrl}/setup`);
+    console.log('');
+  }
 }
 
 main().catch((err: unknown) => {

@@ -29,11 +29,15 @@ interface MainProcess {
   child: ChildProcess;
   port: number;
   output(): string;
-  exited: Promise<number | null>;
+  /** The exit code, or the name of the signal that killed the process. */
+  exited: Promise<number | string | null>;
 }
 
-/** `npm start`'s entry (src/main.ts) in demo mode on free ports and a temp SQLite file. */
-async function startMain(dir: string, extraEnv: Record<string, string> = {}): Promise<MainProcess> {
+/**
+ * `npm start`'s entry (src/main.ts) in demo mode on free ports and a temp SQLite file, returned once
+ * its output contains `until` (by default the line that says it is listening).
+ */
+async function startMain(dir: string, extraEnv: Record<string, string> = {}, until = 'Asistencia SENCE escuchando en'): Promise<MainProcess> {
   const [port, lmsPort, sencePort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/support/ts-register.js'), path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
@@ -55,9 +59,9 @@ async function startMain(dir: string, extraEnv: Record<string, string> = {}): Pr
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const started = Date.now();
-  while (!out.includes('Asistencia SENCE escuchando en')) {
+  while (!out.includes(until)) {
     if (child.exitCode !== null) throw new Error(`main.ts exited at start:\n${out}`);
     if (Date.now() - started > 60_000) throw new Error(`main.ts did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -135,6 +139,23 @@ describe(`SIGTERM (npm start, ${testStore()})`, () => {
     expect(took).toBeLessThan(10_000);
     expect(await stuck.response).toBe(''); // connection closed without an answer
     expect(main.output()).toContain('Cerrado (se cortaron solicitudes que superaron el plazo).');
+  });
+
+  // Found in CI: a SIGTERM sent right after the "escuchando" line killed the process (no handler
+  // yet). An orchestrator may stop a tool that is still starting: it must still close its stores.
+  it('acts on a SIGTERM that arrives while the tool is still starting: stores closed, exit 0', async () => {
+    const file = path.join(dir, 'starting.sqlite');
+    // The development warning is printed before the stores open and the port is bound.
+    const main = await startMain(dir, { SQLITE_FILE: file }, '!! DESARROLLO');
+    main.child.kill('SIGTERM');
+    expect(await main.exited).toBe(0);
+    expect(main.output()).toContain('SIGTERM durante el inicio: se cerrará en cuanto termine de iniciar.');
+    expect(main.output()).toContain('Cerrado.');
+    expect(main.output()).not.toContain('escuchando en');
+    expect(await refusesConnections(main.port)).toBe(true);
+    // Closed properly: the last connection to close checkpoints and removes the write-ahead log.
+    expect(fs.existsSync(file)).toBe(true);
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
   });
 });
 
