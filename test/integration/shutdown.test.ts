@@ -153,9 +153,12 @@ describe(`SIGTERM (npm start, ${testStore()})`, () => {
     expect(main.output()).toContain('Cerrado.');
     expect(main.output()).not.toContain('escuchando en');
     expect(await refusesConnections(main.port)).toBe(true);
-    // Closed properly: the last connection to close checkpoints and removes the write-ahead log.
-    expect(fs.existsSync(file)).toBe(true);
-    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    if (testStore() === 'sqlite') {
+      // Closed properly: the last connection to close checkpoints and removes the write-ahead log.
+      // (On MongoDB the file is not used; 'Cerrado.' above is printed once the stores are closed.)
+      expect(fs.existsSync(file)).toBe(true);
+      expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    }
   });
 });
 
