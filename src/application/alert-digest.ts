@@ -73,7 +73,9 @@ export class AlertDigestJob {
     const courseRecord = await this.stores.courses.get(course);
     const names = new Map<string, string>();
     for (const m of roster?.members ?? []) names.set(m.userId, m.name ?? m.userId);
-    for (const s of sessions) if (!names.has(s.learner.sub)) names.set(s.learner.sub, (await this.stores.learners.get(s.learner))?.name ?? s.learner.sub);
+    const unnamed = [...new Set(sessions.map((s) => s.learner.sub))].filter((sub) => !names.has(sub));
+    const learners = await this.stores.learners.getMany(course, unnamed);
+    for (const sub of unnamed) names.set(sub, learners.get(sub)?.name ?? sub);
     const message = digestMessage(content, { courseTitle: courseRecord?.title ?? null, names: (sub) => names.get(sub) ?? sub, now });
     const codes = content.open.map((a) => a.code).join(', ');
     try {

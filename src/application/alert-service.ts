@@ -15,9 +15,8 @@ export class AlertService {
 
   async openAlerts(course: CourseKey): Promise<AlertView[]> {
     const alerts = openStaffAlerts(await this.stores.attendance.listCourseSessions(course));
-    return Promise.all(alerts.map(async (a) => ({
-      ...a,
-      learnerNames: await Promise.all(a.subs.map(async (sub) => (await this.stores.learners.get({ issuer: course.issuer, clientId: course.clientId, sub }))?.name ?? sub)),
-    })));
+    if (alerts.length === 0) return [];
+    const learners = await this.stores.learners.getMany(course, alerts.flatMap((a) => a.subs));
+    return alerts.map((a) => ({ ...a, learnerNames: a.subs.map((sub) => learners.get(sub)?.name ?? sub) }));
   }
 }

@@ -24,6 +24,17 @@ export interface LearnerStore {
   /** Insert or update name/email/run; returns the stored learner. */
   upsert(learner: Omit<Learner, 'updatedAt'>): Promise<Learner>;
   get(key: LearnerKey): Promise<Learner | null>;
+  /**
+   * The learners of one platform (issuer and client id) whose sub is in `subs`, by sub; unknown
+   * subs are absent. A few queries for any number of subs (staff pages list whole courses).
+   */
+  getMany(platform: PlatformKey, subs: readonly string[]): Promise<Map<string, Learner>>;
+}
+
+/** The platform part of a learner's key. */
+export interface PlatformKey {
+  issuer: string;
+  clientId: string;
 }
 
 export interface CourseStore {
@@ -89,6 +100,12 @@ export interface AttendanceStore {
 
   saveAnswer(answer: SenceAnswer): Promise<void>;
   listAnswers(sessionId: string): Promise<SenceAnswer[]>;
+  /**
+   * Of these sessions, those with at least one SENCE answer whose origin was not verified
+   * (`originVerified === false`, issue #7), whether filed or still kept on the session. A few
+   * queries for any number of sessions (the staff attendance page of a whole course).
+   */
+  sessionsWithUnverifiedOrigin(sessionIds: readonly string[]): Promise<Set<string>>;
 
   /**
    * Records an accepted SENCE callback: marks the attempt used (only if it was unused), writes

@@ -57,11 +57,7 @@ export async function loadCoordinatorContext(deps: CoordinatorDeps, res: Respons
     });
   }
   const subs = new Set<string>([...(roster.members ?? []).map((m) => m.userId), ...sessions.map((s) => s.learner.sub), ...enrollments.map((e) => e.sub)]);
-  const learners = new Map<string, Learner>();
-  await Promise.all([...subs].map(async (sub) => {
-    const l = await stores.learners.get({ issuer: identity.course.issuer, clientId: identity.course.clientId, sub });
-    if (l) learners.set(sub, l);
-  }));
+  const learners: Map<string, Learner> = await stores.learners.getMany(identity.course, [...subs]);
   const report = buildCourseReport({ roster: roster.members, learners, sessions, enrollments, settings: course?.settings ?? null });
   return {
     identity,

@@ -282,6 +282,33 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.learners.get(learnerB)).toBeNull();
       expect(await stores.learners.get({ ...learnerA, clientId: 'other-client' })).toBeNull();
     });
+
+    it('getMany reads the learners of one platform by sub: unknown subs absent, other platforms never mixed in', async () => {
+      const a = await stores.learners.upsert({ ...learnerA, name: 'Ana', email: 'ana@example.cl', run: '12345678-5', runSource: 'custom' });
+      const b = await stores.learners.upsert({ ...learnerB, name: 'Bruno', email: null, run: null, runSource: null });
+      await stores.learners.upsert({ ...learnerAElsewhere, name: 'Ana en Canvas', email: null, run: null, runSource: null });
+      const platform = { issuer: learnerA.issuer, clientId: learnerA.clientId };
+      const found = await stores.learners.getMany(platform, ['user-a', 'user-b', 'nobody', 'user-a']);
+      expect([...found.keys()].sort()).toEqual(['user-a', 'user-b']);
+      expect(found.get('user-a')).toEqual(a);
+      expect(found.get('user-b')).toEqual(b);
+      expect((await stores.learners.getMany({ issuer: learnerAElsewhere.issuer, clientId: 'client-1' }, ['user-a'])).get('user-a')?.name).toBe('Ana en Canvas');
+      expect((await stores.learners.getMany({ ...platform, clientId: 'other-client' }, ['user-a', 'user-b'])).size).toBe(0);
+      expect((await stores.learners.getMany(platform, [])).size).toBe(0);
+    });
+
+    it('getMany finds every learner of a large course: 500 subs (one query) and 501 (two)', async () => {
+      const platform = { issuer: learnerA.issuer, clientId: learnerA.clientId };
+      const subs = Array.from({ length: 501 }, (_, i) => `learner-${String(i).padStart(4, '0')}`);
+      for (const sub of subs) await stores.learners.upsert({ ...platform, sub, name: `Nombre ${sub}`, email: null, run: null, runSource: null });
+      const first500 = await stores.learners.getMany(platform, subs.slice(0, 500));
+      expect(first500.size).toBe(500);
+      expect(first500.has('learner-0500')).toBe(false);
+      const all = await stores.learners.getMany(platform, subs);
+      expect(all.size).toBe(501);
+      expect(all.get('learner-0000')?.name).toBe('Nombre learner-0000');
+      expect(all.get('learner-0500')?.name).toBe('Nombre learner-0500');
+    });
   });
 
   describe('CourseStore', () => {
@@ -759,6 +786,67 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.attendance.listAnswers('ses-2')).toEqual([other]);
       expect(await stores.attendance.listAnswers('ses-3')).toEqual([]);
     });
+
+    function answerOf(sessionId: string, originVerified: boolean | undefined): SenceAnswer {
+      return {
+        id: nextId('ans'),
+        sessionId,
+        attemptId: nextId('att'),
+        phase: 'start',
+        outcome: 'success',
+        errorCodes: [],
+        payload: {},
+        receivedAt: at(0),
+        ...(originVerified === undefined ? {} : { origin: originVerified ? 'https://sistemas.sence.cl' : 'https://otro.example', originVerified }),
+      };
+    }
+
+    it('sessionsWithUnverifiedOrigin names the sessions with an answer of unverified origin, and only those', async () => {
+      await stores.attendance.saveAnswer(answerOf('ses-verified', true));
+      await stores.attendance.saveAnswer(answerOf('ses-mixed', true));
+      await stores.attendance.saveAnswer(answerOf('ses-mixed', false));
+      await stores.attendance.saveAnswer(answerOf('ses-unverified', false));
+      await stores.attendance.saveAnswer(answerOf('ses-before-issue-7', undefined));
+      const found = await stores.attendance.sessionsWithUnverifiedOrigin(['ses-verified', 'ses-mixed', 'ses-unverified', 'ses-before-issue-7', 'ses-none']);
+      expect([...found].sort()).toEqual(['ses-mixed', 'ses-unverified']);
+      // Only among the sessions asked about.
+      expect([...(await stores.attendance.sessionsWithUnverifiedOrigin(['ses-verified', 'ses-unverified']))]).toEqual(['ses-unverified']);
+      expect((await stores.attendance.sessionsWithUnverifiedOrigin([])).size).toBe(0);
+    });
+
+    it('sessionsWithUnverifiedOrigin over a large course: 500 sessions (one query) and 501 (two)', async () => {
+      const ids = Array.from({ length: 501 }, (_, i) => `ses-big-${String(i).padStart(4, '0')}`);
+      for (const [i, id] of ids.entries()) await stores.attendance.saveAnswer(answerOf(id, !(i === 0 || i === 500)));
+      expect([...(await stores.attendance.sessionsWithUnverifiedOrigin(ids.slice(0, 500)))]).toEqual(['ses-big-0000']);
+      expect([...(await stores.attendance.sessionsWithUnverifiedOrigin(ids))].sort()).toEqual(['ses-big-0000', 'ses-big-0500']);
+    });
+
+    it('sessionsWithUnverifiedOrigin counts an answer recorded with its callback even when it could not be filed on its own', async () => {
+      const created = await stores.attendance.createSessionIfNoneActive(newSession());
+      if (!created.created) throw new Error('expected a new session');
+      const session = created.session;
+      const attempt = newAttempt(session.id);
+      await stores.attendance.createAttempt(attempt);
+      const answer = { ...answerOf(session.id, false), attemptId: attempt.id };
+      // MongoDB files the answer in a step of its own after the session write: make that step fail,
+      // so the answer stays on the session document. SQLite writes it in the callback's transaction.
+      const saveAnswer = stores.attendance.saveAnswer.bind(stores.attendance);
+      stores.attendance.saveAnswer = () => Promise.reject(new Error('disk full'));
+      try {
+        const outcome = await stores.attendance.recordCallback({
+          attemptId: attempt.id,
+          usedAt: at(MINUTE),
+          next: { ...session, state: 'open', idSesionSence: 'SENCE-1', openedAt: at(MINUTE) },
+          expectedVersion: session.version,
+          answer,
+        });
+        expect(outcome.ok).toBe(true);
+      } finally {
+        stores.attendance.saveAnswer = saveAnswer;
+      }
+      expect(await stores.attendance.listAnswers(session.id)).toEqual([answer]);
+      expect([...(await stores.attendance.sessionsWithUnverifiedOrigin([session.id, 'ses-other']))]).toEqual([session.id]);
+    });
   });
 
   describe('AuditLog', () => {
@@ -1036,6 +1124,13 @@ describe('SQLite file', () => {
         plan("SELECT * FROM app_attempts WHERE session_id = 's' AND phase = 'start' AND used_at IS NULL AND expires_at > 0 ORDER BY created_at DESC"),
       ).toMatch(/USING INDEX app_attempts_by_session_phase/);
       expect(plan("SELECT * FROM app_answers WHERE session_id = 's' ORDER BY received_at")).toMatch(/USING INDEX app_answers_by_session/);
+      // The staff pages' lookups for a whole course (sessionsWithUnverifiedOrigin, learners.getMany).
+      expect(
+        plan("SELECT DISTINCT session_id FROM app_answers WHERE session_id IN (SELECT value FROM json_each('[\"s\"]')) AND origin_verified = 0"),
+      ).toMatch(/USING INDEX app_answers_by_session/);
+      expect(
+        plan("SELECT * FROM app_learners WHERE issuer = 'i' AND client_id = 'c' AND sub IN (SELECT value FROM json_each('[\"s\"]'))"),
+      ).toMatch(/USING INDEX sqlite_autoindex_app_learners_1/);
       expect(plan('SELECT * FROM app_audit ORDER BY at DESC, rowid DESC LIMIT 5')).toMatch(/USING INDEX app_audit_by_at/);
       expect(
         plan("SELECT * FROM app_audit WHERE course_issuer = 'i' AND course_client_id = 'c' AND course_context_id = 'x' ORDER BY at DESC, rowid DESC"),

@@ -26,7 +26,8 @@ import type {
   SentFields,
   SessionState,
 } from '../../domain/types';
-import type { AttendanceStore, AuditFilter, CallbackRecord, CallbackRecordOutcome, AuditLog, CourseStore, IssuedLoginState, LearnerStore, LoginStateStore, OtecStore, RegistrationInviteStore } from '../ports';
+import type { AttendanceStore, AuditFilter, CallbackRecord, CallbackRecordOutcome, AuditLog, CourseStore, IssuedLoginState, LearnerStore, LoginStateStore, OtecStore, PlatformKey, RegistrationInviteStore } from '../ports';
+import { chunksOf } from '../chunks';
 import {
   activeLockModel,
   answerModel,
@@ -190,6 +191,15 @@ export class MongoLearnerStore implements LearnerStore {
       .lean<LearnerDoc>()
       .exec();
     return doc ? toLearner(doc) : null;
+  }
+
+  async getMany(platform: PlatformKey, subs: readonly string[]): Promise<Map<string, Learner>> {
+    const out = new Map<string, Learner>();
+    for (const chunk of chunksOf([...new Set(subs)])) {
+      const docs = await this.model.find({ issuer: platform.issuer, clientId: platform.clientId, sub: { $in: chunk } }).lean<LearnerDoc[]>().exec();
+      for (const doc of docs) out.set(doc.sub, toLearner(doc));
+    }
+    return out;
   }
 }
 
@@ -712,6 +722,23 @@ export class MongoAttendanceStore implements AttendanceStore {
     const docs = [...filed, ...(session?.unfiledAnswers ?? []).filter((d) => !ids.has(d._id))];
     docs.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
     return docs.map(toAnswer);
+  }
+
+  async sessionsWithUnverifiedOrigin(sessionIds: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const chunk of chunksOf([...new Set(sessionIds)])) {
+      const [filed, unfiled] = await Promise.all([
+        this.answers.find({ sessionId: { $in: chunk }, originVerified: false }).select({ sessionId: 1 }).lean<Pick<AnswerDoc, 'sessionId'>[]>().exec(),
+        this.sessions
+          .find({ _id: { $in: chunk }, 'unfiledAnswers.originVerified': false })
+          .select({ _id: 1 })
+          .lean<Pick<SessionDoc, '_id'>[]>()
+          .exec(),
+      ]);
+      for (const d of filed) out.add(d.sessionId);
+      for (const d of unfiled) out.add(d._id);
+    }
+    return out;
   }
 }
 

@@ -178,6 +178,7 @@ export class SqliteAttendanceStore implements AttendanceStore {
   private readonly releaseAttemptStmt;
   private readonly insertAnswerStmt;
   private readonly listAnswersStmt;
+  private readonly unverifiedOriginStmt;
 
   private readonly createAttemptUnlessOpenTx;
   private readonly commits: GroupCommit;
@@ -257,6 +258,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
     );
     this.listAnswersStmt = db.prepare<[string], AnswerRow>(
       'SELECT * FROM app_answers WHERE session_id = ? ORDER BY received_at ASC, id ASC',
+    );
+    // Any number of sessions (a JSON array), each looked up through app_answers_by_session.
+    this.unverifiedOriginStmt = db.prepare<[string], { session_id: string }>(
+      'SELECT DISTINCT session_id FROM app_answers WHERE session_id IN (SELECT value FROM json_each(?)) AND origin_verified = 0',
     );
   }
 
@@ -383,5 +388,10 @@ export class SqliteAttendanceStore implements AttendanceStore {
   /** Oldest first (arrival order). */
   async listAnswers(sessionId: string): Promise<SenceAnswer[]> {
     return this.listAnswersStmt.all(sessionId).map(toAnswer);
+  }
+
+  async sessionsWithUnverifiedOrigin(sessionIds: readonly string[]): Promise<Set<string>> {
+    if (sessionIds.length === 0) return new Set();
+    return new Set(this.unverifiedOriginStmt.all(JSON.stringify([...new Set(sessionIds)])).map((r) => r.session_id));
   }
 }

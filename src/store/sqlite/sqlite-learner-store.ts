@@ -1,5 +1,5 @@
 import type { Learner, LearnerKey, RunSource } from '../../domain/types';
-import type { LearnerStore } from '../ports';
+import type { LearnerStore, PlatformKey } from '../ports';
 import type { Database } from './open-sqlite';
 import { fromMs } from './sqlite-codec';
 import { groupCommitFor, type GroupCommit } from './group-commit';
@@ -31,6 +31,7 @@ function toLearner(row: LearnerRow): Learner {
 export class SqliteLearnerStore implements LearnerStore {
   private readonly upsertStmt;
   private readonly getStmt;
+  private readonly getManyStmt;
   private readonly commits: GroupCommit;
 
   /** The launch's upsert goes into the connection's group commit (group-commit.ts). */
@@ -47,6 +48,10 @@ export class SqliteLearnerStore implements LearnerStore {
     this.getStmt = db.prepare<[string, string, string], LearnerRow>(
       'SELECT * FROM app_learners WHERE issuer = ? AND client_id = ? AND sub = ?',
     );
+    // One statement for any number of subs (a JSON array), each looked up by the primary key.
+    this.getManyStmt = db.prepare<[string, string, string], LearnerRow>(
+      'SELECT * FROM app_learners WHERE issuer = ? AND client_id = ? AND sub IN (SELECT value FROM json_each(?))',
+    );
   }
 
   async upsert(learner: Omit<Learner, 'updatedAt'>): Promise<Learner> {
@@ -60,5 +65,12 @@ export class SqliteLearnerStore implements LearnerStore {
   async get(key: LearnerKey): Promise<Learner | null> {
     const row = this.getStmt.get(key.issuer, key.clientId, key.sub);
     return row ? toLearner(row) : null;
+  }
+
+  async getMany(platform: PlatformKey, subs: readonly string[]): Promise<Map<string, Learner>> {
+    const out = new Map<string, Learner>();
+    if (subs.length === 0) return out;
+    for (const row of this.getManyStmt.all(platform.issuer, platform.clientId, JSON.stringify([...new Set(subs)]))) out.set(row.sub, toLearner(row));
+    return out;
   }
 }

@@ -12,6 +12,7 @@ import type { AttendanceSession, AuditEvent, Course, LearnerKey, Otec } from '..
 import { CALLBACK_PATH_MAX_LENGTH, LIMIT_MIN, maxSessionLimitMinutes, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
 import { REPEATED_REJECTION_WINDOW_MS } from '../../application/attendance-service';
 import { otecsOfPlatform, saveOtecAsPlatformAdmin, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
+import { learnerKeyId, lookUpLearners } from '../../application/learner-lookup';
 import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
 import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
 import { describeSenceError } from '../../domain/sence-error-catalogue';
@@ -223,30 +224,23 @@ function stringValues(input: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-function keyOf(l: LearnerKey): string {
-  return `${l.issuer}\u0000${l.clientId}\u0000${l.sub}`;
-}
+const keyOf = learnerKeyId;
 
 const AUDIT_PAGE_SIZE = 300;
 
 async function learnerDirectory(stores: Stores, keys: LearnerKey[]): Promise<Map<string, { name: string; run: string | null }>> {
-  const unique = new Map(keys.map((k) => [keyOf(k), k]));
+  const found = await lookUpLearners(stores.learners, keys);
   const out = new Map<string, { name: string; run: string | null }>();
-  await Promise.all([...unique.entries()].map(async ([id, key]) => {
-    const learner = await stores.learners.get(key);
-    out.set(id, { name: learner?.name ?? key.sub, run: learner?.run ?? null });
-  }));
+  for (const key of keys) {
+    const learner = found.get(keyOf(key));
+    out.set(keyOf(key), { name: learner?.name ?? key.sub, run: learner?.run ?? null });
+  }
   return out;
 }
 
 async function learnerNames(stores: Stores, keys: LearnerKey[]): Promise<Map<string, string>> {
-  const unique = new Map(keys.map((k) => [keyOf(k), k]));
-  const out = new Map<string, string>();
-  await Promise.all([...unique.entries()].map(async ([id, key]) => {
-    const learner = await stores.learners.get(key);
-    out.set(id, learner?.name ?? key.sub);
-  }));
-  return out;
+  const found = await lookUpLearners(stores.learners, keys);
+  return new Map(keys.map((key) => [keyOf(key), found.get(keyOf(key))?.name ?? key.sub]));
 }
 
 async function attendanceRows(stores: Stores, course: Course | null, key: Course | { issuer: string; clientId: string; contextId: string }) {
@@ -254,14 +248,16 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
   const byLearner = new Map<string, AttendanceSession[]>();
   for (const s of sessions) {
     const k = keyOf(s.learner);
-    byLearner.set(k, [...(byLearner.get(k) ?? []), s]);
+    const list = byLearner.get(k);
+    if (list) list.push(s);
+    else byLearner.set(k, [s]);
   }
-  const names = await learnerNames(stores, sessions.map((s) => s.learner));
-  // Sessions credited by a callback that did not come from SENCE's page (issue #7, finding 7).
-  const unverified = new Set<string>();
-  await Promise.all(sessions.map(async (s) => {
-    if ((await stores.attendance.listAnswers(s.id)).some((a) => a.originVerified === false)) unverified.add(keyOf(s.learner));
-  }));
+  const [names, unverifiedSessions] = await Promise.all([
+    learnerNames(stores, sessions.map((s) => s.learner)),
+    // Sessions credited by a callback that did not come from SENCE's page (issue #7, finding 7).
+    stores.attendance.sessionsWithUnverifiedOrigin(sessions.map((s) => s.id)),
+  ]);
+  const unverified = new Set(sessions.filter((s) => unverifiedSessions.has(s.id)).map((s) => keyOf(s.learner)));
   return [...byLearner.entries()].map(([k, list]) => {
     const accredited = totalAccreditedSeconds(list);
     const latest = list[0];
