@@ -114,7 +114,11 @@ describe(`SIGTERM (npm start, ${testStore()})`, () => {
     const inFlight = await halfSentRequest(main.port, '/cb/ok/no-such-attempt.no-such-token', 'IdSesionAlumno=x&RunAlumno=12345678-5&CodSence=&CodigoCurso=CURSO');
     // Let the tool read the headers (its event loop may still be busy finishing start-up): a request
     // it has not read yet is not in flight, and is closed like any connection to a stopping server.
-    await new Promise((r) => setTimeout(r, 1500));
+    // A probe answered on another connection after them shows the loop has been through that input
+    // (under load a fixed wait alone may not be enough); the wait after it is a margin.
+    const probe = await fetch(`http://127.0.0.1:${main.port}/healthz`);
+    expect(probe.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
     main.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     expect(await refusesConnections(main.port)).toBe(true); // no new connections…
