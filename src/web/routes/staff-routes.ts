@@ -148,7 +148,7 @@ export function staffRoutes(deps: StaffDeps): Router {
     const names = await learnerNames(stores, sessions.map((s) => s.learner));
     const header = ['Nombre', 'RUN', 'IdSesionAlumno', 'IdSesionSence', 'Estado', 'Inicio (servidor)', 'Fin (servidor)', 'Segundos acreditados', 'Tiempo acreditado', 'Errores SENCE'];
     const lines = [header, ...sessions.map((s) => [
-      names.get(keyOf(s.learner)) ?? '', s.sent.RunAlumno, s.idSesionAlumno, s.idSesionSence ?? '', s.state,
+      names.get(learnerKeyId(s.learner)) ?? '', s.sent.RunAlumno, s.idSesionAlumno, s.idSesionSence ?? '', s.state,
       s.openedAt?.toISOString() ?? '', s.endedAt?.toISOString() ?? '', String(s.accreditedSeconds), formatAccredited(s.accreditedSeconds), s.lastErrorCodes.join(';'),
     ])];
     res.set('Content-Type', 'text/csv; charset=utf-8');
@@ -177,9 +177,9 @@ export function staffRoutes(deps: StaffDeps): Router {
       identity,
       ltik: ltikOf(res),
       filter: { resultado, estudiante: sub ?? '' },
-      learners: [...new Map(sessions.map((s) => [s.learner.sub, people.get(keyOf(s.learner))])).entries()].map(([value, p]) => ({ value, label: p ? `${p.name}${p.run ? ` (${p.run})` : ''}` : value })),
+      learners: [...new Map(sessions.map((s) => [s.learner.sub, people.get(learnerKeyId(s.learner))])).entries()].map(([value, p]) => ({ value, label: p ? `${p.name}${p.run ? ` (${p.run})` : ''}` : value })),
       entries: entries.map((e) => {
-        const p = e.learner ? people.get(keyOf(e.learner)) : undefined;
+        const p = e.learner ? people.get(learnerKeyId(e.learner)) : undefined;
         const d = e.details as { originVerified?: unknown; origin?: unknown; referer?: unknown };
         return {
           ...e,
@@ -224,7 +224,6 @@ function stringValues(input: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-const keyOf = learnerKeyId;
 
 const AUDIT_PAGE_SIZE = 300;
 
@@ -232,22 +231,22 @@ async function learnerDirectory(stores: Stores, keys: LearnerKey[]): Promise<Map
   const found = await lookUpLearners(stores.learners, keys);
   const out = new Map<string, { name: string; run: string | null }>();
   for (const key of keys) {
-    const learner = found.get(keyOf(key));
-    out.set(keyOf(key), { name: learner?.name ?? key.sub, run: learner?.run ?? null });
+    const learner = found.get(learnerKeyId(key));
+    out.set(learnerKeyId(key), { name: learner?.name ?? key.sub, run: learner?.run ?? null });
   }
   return out;
 }
 
 async function learnerNames(stores: Stores, keys: LearnerKey[]): Promise<Map<string, string>> {
   const found = await lookUpLearners(stores.learners, keys);
-  return new Map(keys.map((key) => [keyOf(key), found.get(keyOf(key))?.name ?? key.sub]));
+  return new Map(keys.map((key) => [learnerKeyId(key), found.get(learnerKeyId(key))?.name ?? key.sub]));
 }
 
 async function attendanceRows(stores: Stores, course: Course | null, key: Course | { issuer: string; clientId: string; contextId: string }) {
   const sessions = await stores.attendance.listCourseSessions(key);
   const byLearner = new Map<string, AttendanceSession[]>();
   for (const s of sessions) {
-    const k = keyOf(s.learner);
+    const k = learnerKeyId(s.learner);
     const list = byLearner.get(k);
     if (list) list.push(s);
     else byLearner.set(k, [s]);
@@ -257,7 +256,7 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
     // Sessions credited by a callback that did not come from SENCE's page (issue #7, finding 7).
     stores.attendance.sessionsWithUnverifiedOrigin(sessions.map((s) => s.id)),
   ]);
-  const unverified = new Set(sessions.filter((s) => unverifiedSessions.has(s.id)).map((s) => keyOf(s.learner)));
+  const unverified = new Set(sessions.filter((s) => unverifiedSessions.has(s.id)).map((s) => learnerKeyId(s.learner)));
   return [...byLearner.entries()].map(([k, list]) => {
     const accredited = totalAccreditedSeconds(list);
     const latest = list[0];
