@@ -224,7 +224,6 @@ function stringValues(input: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-
 const AUDIT_PAGE_SIZE = 300;
 
 async function learnerDirectory(stores: Stores, keys: LearnerKey[]): Promise<Map<string, { name: string; run: string | null }>> {
