@@ -442,6 +442,8 @@ async function main(): Promise<void> {
     console.error(`\nFAILED: ${fmt(errorRatio * 100, 2)} % of the launches failed (more than ${MAX_ERROR_RATIO * 100} %)`);
     process.exitCode = 1;
   }
+  // Like the hot-path benchmarks: a missed target fails the run (npm run bench exits 1).
+  if (!targetMet) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
