@@ -35,8 +35,14 @@ export class BenchBrowser {
 
   /** The Cookie header this browser would send to `url` ('' when none). */
   cookieHeader(url: string): string {
-    const cookies = this.jar.get(new URL(url).host);
-    return cookies ? [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') : '';
+    return this.cookieLine(new URL(url).host);
+  }
+
+  private cookieLine(host: string): string {
+    const cookies = this.jar.get(host);
+    let line = '';
+    if (cookies) for (const [k, v] of cookies) line += `${line ? '; ' : ''}${k}=${v}`;
+    return line;
   }
 
   post(url: string, form: Record<string, string>): Promise<ClientResponse> {
@@ -46,12 +52,8 @@ export class BenchBrowser {
   private async request(method: 'GET' | 'POST', url: string, body: string | undefined): Promise<ClientResponse> {
     const u = new URL(url);
     let head = `${method} ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/html\r\n`;
-    const cookies = this.jar.get(u.host);
-    if (cookies && cookies.size > 0) {
-      let line = '';
-      for (const [k, v] of cookies) line += `${line ? '; ' : ''}${k}=${v}`;
-      head += `Cookie: ${line}\r\n`;
-    }
+    const cookies = this.cookieLine(u.host);
+    if (cookies) head += `Cookie: ${cookies}\r\n`;
     if (body !== undefined) {
       head += `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
     }

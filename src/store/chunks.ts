@@ -4,9 +4,8 @@
  */
 export const KEYS_PER_QUERY = 500;
 
-export function chunksOf<T>(items: readonly T[], size = KEYS_PER_QUERY): T[][] {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`chunk size must be a positive integer, got ${size}`);
+export function chunksOf<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  for (let i = 0; i < items.length; i += KEYS_PER_QUERY) out.push(items.slice(i, i + KEYS_PER_QUERY));
   return out;
 }

@@ -145,10 +145,10 @@ export function staffRoutes(deps: StaffDeps): Router {
   router.get('/staff/attendance.csv', async (_req, res) => {
     const identity = launchIdentity(res);
     const sessions = await stores.attendance.listCourseSessions(identity.course);
-    const names = await learnerNames(stores, sessions.map((s) => s.learner));
+    const people = await learnerDirectory(stores, sessions.map((s) => s.learner));
     const header = ['Nombre', 'RUN', 'IdSesionAlumno', 'IdSesionSence', 'Estado', 'Inicio (servidor)', 'Fin (servidor)', 'Segundos acreditados', 'Tiempo acreditado', 'Errores SENCE'];
     const lines = [header, ...sessions.map((s) => [
-      names.get(learnerKeyId(s.learner)) ?? '', s.sent.RunAlumno, s.idSesionAlumno, s.idSesionSence ?? '', s.state,
+      people.get(learnerKeyId(s.learner))?.name ?? '', s.sent.RunAlumno, s.idSesionAlumno, s.idSesionSence ?? '', s.state,
       s.openedAt?.toISOString() ?? '', s.endedAt?.toISOString() ?? '', String(s.accreditedSeconds), formatAccredited(s.accreditedSeconds), s.lastErrorCodes.join(';'),
     ])];
     res.set('Content-Type', 'text/csv; charset=utf-8');
@@ -226,19 +226,17 @@ function stringValues(input: Record<string, unknown>): Record<string, string> {
 
 const AUDIT_PAGE_SIZE = 300;
 
+/** Name (the sub when unknown) and RUN of each learner behind `keys`, by learnerKeyId. */
 async function learnerDirectory(stores: Stores, keys: LearnerKey[]): Promise<Map<string, { name: string; run: string | null }>> {
   const found = await lookUpLearners(stores.learners, keys);
   const out = new Map<string, { name: string; run: string | null }>();
   for (const key of keys) {
-    const learner = found.get(learnerKeyId(key));
-    out.set(learnerKeyId(key), { name: learner?.name ?? key.sub, run: learner?.run ?? null });
+    const id = learnerKeyId(key);
+    if (out.has(id)) continue;
+    const learner = found.get(id);
+    out.set(id, { name: learner?.name ?? key.sub, run: learner?.run ?? null });
   }
   return out;
-}
-
-async function learnerNames(stores: Stores, keys: LearnerKey[]): Promise<Map<string, string>> {
-  const found = await lookUpLearners(stores.learners, keys);
-  return new Map(keys.map((key) => [learnerKeyId(key), found.get(learnerKeyId(key))?.name ?? key.sub]));
 }
 
 async function attendanceRows(stores: Stores, course: Course | null, key: Course | { issuer: string; clientId: string; contextId: string }) {
@@ -250,8 +248,8 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
     if (list) list.push(s);
     else byLearner.set(k, [s]);
   }
-  const [names, unverifiedSessions] = await Promise.all([
-    learnerNames(stores, sessions.map((s) => s.learner)),
+  const [people, unverifiedSessions] = await Promise.all([
+    learnerDirectory(stores, sessions.map((s) => s.learner)),
     // Sessions credited by a callback that did not come from SENCE's page (issue #7, finding 7).
     stores.attendance.sessionsWithUnverifiedOrigin(sessions.map((s) => s.id)),
   ]);
@@ -260,7 +258,7 @@ async function attendanceRows(stores: Stores, course: Course | null, key: Course
     const accredited = totalAccreditedSeconds(list);
     const latest = list[0];
     return {
-      name: names.get(k) ?? '',
+      name: people.get(k)?.name ?? '',
       run: latest?.sent.RunAlumno ?? '',
       closedCount: list.filter((s) => s.state === 'closed').length,
       sessionCount: list.length,
