@@ -21,15 +21,9 @@ async function main(): Promise<void> {
   let system: RunningSystem | null = null;
   let stopSignal: string | null = null;
   let graceMs = 10_000;
-  const stop = (signal: string) => {
-    if (stopSignal) return;
-    stopSignal = signal;
-    if (!system) {
-      console.log(`${signal} durante el inicio: se cerrará en cuanto termine de iniciar.`);
-      return;
-    }
+  const shutDown = (signal: string, running: RunningSystem) => {
     console.log(`${signal}: no se aceptan conexiones nuevas; terminando las solicitudes en curso (máximo ${graceMs / 1000} s)…`);
-    system
+    running
       .shutdown(graceMs)
       .then(({ forced }) => {
         console.log(forced ? 'Cerrado (se cortaron solicitudes que superaron el plazo).' : 'Cerrado.');
@@ -39,6 +33,12 @@ async function main(): Promise<void> {
         console.error(err);
         process.exit(1);
       });
+  };
+  const stop = (signal: string) => {
+    if (stopSignal) return;
+    stopSignal = signal;
+    if (system) shutDown(signal, system);
+    else console.log(`${signal} durante el inicio: se cerrará en cuanto termine de iniciar.`);
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -60,9 +60,7 @@ async function main(): Promise<void> {
   const started = await startSystem(config);
   system = started;
   if (stopSignal) {
-    const signal: string = stopSignal;
-    stopSignal = null;
-    stop(signal);
+    shutDown(stopSignal, started);
     return;
   }
   const store = started.storeKind === 'mongo' ? 'MongoDB' : `SQLite (${config.sqliteFile})`;
