@@ -23,6 +23,8 @@ module.exports = {
     '<rootDir>/test/integration/security-registration.test.ts',
     '<rootDir>/test/integration/staff-report.test.ts',
     '<rootDir>/test/integration/staff-actions-upload.test.ts',
+    // Issue #19 §6: the Platform Storage pending launch spent once (PendingLaunchStore).
+    '<rootDir>/test/integration/security-smaller-holes.test.ts',
   ],
   globalSetup: '<rootDir>/test/support/mongo-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/mongo-global-teardown.ts',

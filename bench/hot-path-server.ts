@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     SQLITE_FILE: process.env.BENCH_SQLITE_FILE || path.join(dir, 'bench.sqlite'),
     DEMO: 'true',
     ...(mongodbUri ? { MONGODB_URI: mongodbUri } : {}),
+    // The limiter benchmark speaks from many addresses (X-Forwarded-For).
+    ...(process.env.TRUST_PROXY ? { TRUST_PROXY: process.env.TRUST_PROXY } : {}),
   });
   // BENCH_LOG_ERRORS=1 prints the tool's error lines (to see what a non-2xx was), nothing else.
   const logger: Logger = process.env.BENCH_LOG_ERRORS === '1' ? { log: (level, msg, fields) => level === 'error' && consoleLogger.log(level, msg, fields) } : silentLogger;

@@ -11,6 +11,9 @@
  *   scale     the panel on an empty store, then on one seeded with 100,000 learners and 1,000,000
  *             sessions (bench/seed-scale.ts, straight SQL): p99 within 1.2×, peak RSS < 250 MB
  *   mongo     panel and callback on MongoDB (MONGODB_URI, or a FerretDB started for the run)
+ *   limiter   POST /lti/login (refused by the shape guard, after the per-address limit) from a new
+ *             address each request, once the limiter holds 60,000 live keys (BENCH_LIMITER_KEYS):
+ *             each request adds a key, the case the former sweep-per-new-key made O(n) (issue #19)
  * Environment: BENCH_CONNECTIONS (100), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
  * BENCH_CALLBACKS (16000), BENCH_SEED_LEARNERS (100000), BENCH_SEED_SESSIONS (1000000),
  * BENCH_MONGO_CALLBACKS (500), BENCH_MONGO_TIMEOUT_SECONDS (120), BENCH_MONGO_SKIP_PANEL (0).
@@ -375,6 +378,37 @@ async function callbackBench(storeEnv: Record<string, string>, label: string, ta
   }
 }
 
+/**
+ * The rate limiter with many live keys (issue #19 §6): BENCH_LIMITER_KEYS (60,000) addresses hit
+ * /lti/login once each (X-Forwarded-For, TRUST_PROXY=1), then the measured run sends every request
+ * from yet another address — a new key per request, while the old windows are all still running.
+ * The answer is the shape guard's 400 (no login parameters): the limiter and the request's way to
+ * it are what is measured, against the bare server.
+ */
+async function limiterBench(): Promise<void> {
+  const keys = intEnv('BENCH_LIMITER_KEYS', 60_000);
+  header(`rate limiter with ${keys} live keys`, 'SQLite');
+  const bare = await measureBare();
+  console.log(line('bare Express "hello"', bare, null));
+  const { tool, ready } = await startTool({ TRUST_PROXY: '1' });
+  try {
+    let n = 0;
+    const address = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    const fromNext = (req: autocannon.Request) => ({ ...req, method: 'POST' as const, path: '/lti/login', headers: { 'x-forwarded-for': address(n++), accept: 'text/html' } });
+    const started = Date.now();
+    const fill = await cannon({ url: ready.url, amount: keys, requests: [{ setupRequest: fromNext }] });
+    const fillSeconds = (Date.now() - started) / 1000;
+    console.log(`(${fill.requests} addresses hit /lti/login in ${fmt(fillSeconds, 1)} s: ${fmt(fill.reqPerSec)} req/s while filling)`);
+    // A fill slower than one window lets the first keys expire: the run then measures fewer live keys.
+    check(fillSeconds < 50, `the ${keys} keys were filled within one window, so all were live (${fmt(fillSeconds, 1)} s of 60)`);
+    const measured = await tool.profiled(() => steady({ url: ready.url, requests: [{ setupRequest: fromNext }] }, tool));
+    console.log(line(`POST /lti/login, new key each (${keys}+ live)`, measured, bare));
+    check(measured.statuses['429'] === undefined && measured.errors === 0, `no 429 and no error with ${keys}+ live keys`);
+  } finally {
+    await tool.stop();
+  }
+}
+
 async function scaleBench(): Promise<void> {
   const learners = intEnv('BENCH_SEED_LEARNERS', 100_000);
   const sessions = intEnv('BENCH_SEED_SESSIONS', 1_000_000);
@@ -447,6 +481,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   callback: () => callbackBench({}, 'SQLite', true, intEnv('BENCH_CALLBACKS', 16000)),
   scale: scaleBench,
   mongo: mongoBench,
+  limiter: limiterBench,
 };
 
 export async function runHotPaths(names: string[]): Promise<void> {

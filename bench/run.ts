@@ -5,6 +5,7 @@
  *   callback  SENCE's callback, a real attempt each time
  *   scale     the panel on 100,000 learners / 1,000,000 sessions vs an empty store
  *   mongo     panel and callback on MongoDB (MONGODB_URI, or FerretDB started for the run)
+ *   limiter   a new address per request once the rate limiter holds 60,000 live keys
  * Each measures a bare Express "hello" server in the same run with the same client. Exit code 1
  * when a target is missed.
  */

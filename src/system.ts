@@ -123,6 +123,8 @@ function sweepTasks(opened: OpenedStores, attendance: AttendanceService): Record
     // checked), so their expiry is judged by it too, not by the attendance clock (`at`): with that
     // clock moved ahead (tests of long sessions) a sweep deleted a login the learner was finishing.
     logins: (_at, batch) => opened.stores.logins.deleteExpired(new Date(), batch),
+    // Platform Storage's pending launches, written with the same real clock as the logins.
+    pendingLaunches: (_at, batch) => opened.stores.pendingLaunches.deleteExpired(new Date(), batch),
   };
   if (opened.sqlite) {
     const plugin = new SqliteLtijsPlugin(opened.sqlite);

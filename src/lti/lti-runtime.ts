@@ -57,6 +57,8 @@ export interface LtiRuntime {
   isActivePlatform(issuer: string, clientId: string): boolean;
   /** Origins of the registered platforms (CSP frame-ancestors / form-action), refreshed periodically. */
   platformOrigins(): string[];
+  /** Origins of one active platform (its issuer's and its authorization endpoint's); [] when not active. */
+  originsOfPlatform(issuer: string, clientId: string): readonly string[];
   refreshPlatformOrigins(): Promise<void>;
   sweep(): void;
   close(): Promise<void>;
@@ -178,11 +180,13 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
 
   let origins: string[] = [];
   let activePlatforms = new Set<string>();
+  let originsByPlatform = new Map<string, readonly string[]>();
   const platformKey = (issuer: string, clientId: string) => `${issuer}\u0000${clientId}`;
   const refreshPlatformOrigins = async () => {
     const platforms = (await lti.getAllPlatforms()) || [];
     const list: string[] = [];
     const active = new Set<string>();
+    const byPlatform = new Map<string, readonly string[]>();
     for (const p of platforms) {
       // Only active platforms may frame the tool or receive its forms (issue #7).
       if (!(await p.platformActive())) continue;
@@ -190,10 +194,13 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
       const a = originOf(await p.platformAuthEndpoint());
       if (o) list.push(o);
       if (a) list.push(a);
-      active.add(platformKey(await p.platformUrl(), await p.platformClientId()));
+      const key = platformKey(await p.platformUrl(), await p.platformClientId());
+      active.add(key);
+      byPlatform.set(key, [...new Set([o, a].filter((x): x is string => x !== null))]);
     }
     origins = [...new Set(list)];
     activePlatforms = active;
+    originsByPlatform = byPlatform;
   };
   await refreshPlatformOrigins();
   const originTimer = setInterval(() => void refreshPlatformOrigins().catch(() => undefined), 60_000);
@@ -489,6 +496,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
       await refreshPlatformOrigins();
     },
     platformOrigins: () => origins,
+    originsOfPlatform: (issuer, clientId) => originsByPlatform.get(platformKey(issuer, clientId)) ?? [],
     refreshPlatformOrigins,
     sweep() {
       plugin?.sweep();

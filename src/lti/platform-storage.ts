@@ -45,35 +45,43 @@ export function relaunchQuery(params: Record<string, unknown>): string {
 }
 
 export interface PendingLaunch {
+  /** Random id of its server-side record (PendingLaunchStore): the check spends it once. */
+  id: string;
   ltik: string;
   state: string;
   relaunchQuery: string | null;
 }
 
-/** Sealed (AES-256-GCM) so the page holds no usable ltik until the storage check passed. */
+/**
+ * Sealed (AES-256-GCM) so the page holds no usable ltik until the storage check passed; its `id`
+ * names a server-side record that the check spends once, so a copy of the page cannot be answered
+ * again within the seal's lifetime.
+ */
 export function sealPendingLaunch(p: PendingLaunch, key: Buffer, nowMs: number): string {
   return sealSecret(JSON.stringify({ ...p, exp: Math.floor(nowMs / 1000) + PENDING_LAUNCH_SECONDS }), key);
 }
 
 export type PendingLaunchCheck =
   | { ok: true; launch: PendingLaunch }
-  | { ok: false; reason: 'unreadable' | 'expired' | 'state-mismatch'; relaunchQuery: string | null };
+  | { ok: false; reason: 'unreadable' | 'expired'; relaunchQuery: string | null }
+  /** Readable and in time, but not this browser's state: `id` is spent all the same (one answer per launch). */
+  | { ok: false; reason: 'state-mismatch'; relaunchQuery: string | null; id: string };
 
 /** Opens a pending launch and checks the value the browser read back from the platform's storage. */
 export function checkPendingLaunch(sealed: string, storedValue: string, key: Buffer, nowMs: number): PendingLaunchCheck {
-  let parsed: { ltik?: unknown; state?: unknown; relaunchQuery?: unknown; exp?: unknown };
+  let parsed: { id?: unknown; ltik?: unknown; state?: unknown; relaunchQuery?: unknown; exp?: unknown };
   try {
     parsed = JSON.parse(openSecret(sealed, key)) as typeof parsed;
   } catch {
     return { ok: false, reason: 'unreadable', relaunchQuery: null };
   }
   const relaunch = typeof parsed.relaunchQuery === 'string' ? parsed.relaunchQuery : null;
-  if (typeof parsed.ltik !== 'string' || typeof parsed.state !== 'string' || typeof parsed.exp !== 'number') {
+  if (typeof parsed.id !== 'string' || typeof parsed.ltik !== 'string' || typeof parsed.state !== 'string' || typeof parsed.exp !== 'number') {
     return { ok: false, reason: 'unreadable', relaunchQuery: null };
   }
   if (parsed.exp < Math.floor(nowMs / 1000)) return { ok: false, reason: 'expired', relaunchQuery: relaunch };
-  if (storedValue !== parsed.state) return { ok: false, reason: 'state-mismatch', relaunchQuery: relaunch };
-  return { ok: true, launch: { ltik: parsed.ltik, state: parsed.state, relaunchQuery: relaunch } };
+  if (storedValue !== parsed.state) return { ok: false, reason: 'state-mismatch', relaunchQuery: relaunch, id: parsed.id };
+  return { ok: true, launch: { id: parsed.id, ltik: parsed.ltik, state: parsed.state, relaunchQuery: relaunch } };
 }
 
 /**

@@ -15,6 +15,7 @@ import { SqliteAuditLog } from './sqlite/sqlite-audit-log';
 import { SqliteCourseStore } from './sqlite/sqlite-course-store';
 import { SqliteLearnerStore } from './sqlite/sqlite-learner-store';
 import { SqliteLoginStateStore } from './sqlite/sqlite-login-state-store';
+import { SqlitePendingLaunchStore } from './sqlite/sqlite-pending-launch-store';
 import { SqliteOtecStore } from './sqlite/sqlite-otec-store';
 import { SqliteInviteStore } from './sqlite/sqlite-invite-store';
 
@@ -42,6 +43,7 @@ export function sqliteStores(db: Database, beforeClose?: () => Promise<void>): S
     attendance: new SqliteAttendanceStore(db, commits),
     audit: new SqliteAuditLog(db, commits),
     logins: new SqliteLoginStateStore(db, commits),
+    pendingLaunches: new SqlitePendingLaunchStore(db, commits),
     rosters: new SqliteRosterStore(db),
     enrollments: new SqliteEnrollmentStore(db),
     digests: new SqliteDigestStore(db),

@@ -199,6 +199,19 @@ export interface LoginStateStore {
   deleteExpired(now: Date, limit?: number): Promise<number>;
 }
 
+/**
+ * LTI Platform Storage's pending launches (issue #19): the check page's sealed `pending` names one
+ * of these, and only the first answer that spends it goes on to the panel (a replay within its
+ * lifetime finds nothing). Expired ones are removed by the periodic sweep (no TTL index).
+ */
+export interface PendingLaunchStore {
+  save(id: string, expiresAt: Date): Promise<void>;
+  /** Deletes the entry (atomic); true only for the one call that found it unexpired at `now`. */
+  consume(id: string, now: Date): Promise<boolean>;
+  /** Removes entries expired at `now`, at most `limit` of them when given; returns how many. */
+  deleteExpired(now: Date, limit?: number): Promise<number>;
+}
+
 /** The last roster fetched from the LMS (NRPS) per course: the report's cache, kept across restarts. */
 export interface RosterStore {
   get(course: CourseKey): Promise<CourseRoster | null>;
@@ -243,6 +256,7 @@ export interface Stores {
   attendance: AttendanceStore;
   audit: AuditLog;
   logins: LoginStateStore;
+  pendingLaunches: PendingLaunchStore;
   rosters: RosterStore;
   enrollments: EnrollmentStore;
   digests: DigestStore;

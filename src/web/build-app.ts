@@ -24,8 +24,9 @@ import { RosterService } from '../application/roster-service';
 import { AlertService } from '../application/alert-service';
 import { nrpsRosterSource } from '../lti/nrps-roster-source';
 import { ltiRequestShape, requestHygiene } from './request-shape';
-import { noStore, originCheck } from './origin-check';
+import { ltikPlatformOriginCheck, noStore, originCheck } from './origin-check';
 import { DEFAULT_RATE_LIMITS, rateLimits, type RateLimits } from './rate-limit';
+import { canonicalCallbackUrl } from './callback-path';
 import { OPS_PATHS, opsRoutes } from './routes/ops-routes';
 import { requestContext } from './logger';
 import { ltijsMongoState } from '../store/mongo/ltijs-connection';
@@ -76,6 +77,8 @@ export function buildApp(deps: AppDeps): Express {
       extraFrameAncestors: config.frameAncestors,
     }),
   );
+  // SENCE callback paths in one canonical form before the limits, the routes and the log read them.
+  app.use(canonicalCallbackUrl);
   const limits = rateLimits({ ...DEFAULT_RATE_LIMITS, ...deps.rateLimits }, logger);
   app.use(['/cb', '/sence/window'], limits.callbacks);
   app.use('/lti/login', limits.login);
@@ -126,6 +129,8 @@ export function buildApp(deps: AppDeps): Express {
         }
         next();
       },
+      // The ltik is resolved now: a state-changing request comes from its own platform or the tool.
+      ltikPlatformOriginCheck({ publicUrl: config.publicUrl, originsOf: lti.originsOfPlatform }),
       bindLtikToCourse,
       navigationPostAsGet,
     ),

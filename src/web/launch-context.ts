@@ -78,11 +78,16 @@ export function bindLtikToCourse(req: Request, res: Response, next: NextFunction
   if (!(res.locals as { token?: unknown }).token) return next();
   const ref = courseRef(launchIdentity(res).course);
   res.locals.courseRef = ref;
-  const fromBody = (req.body as Record<string, unknown> | undefined)?.course;
-  const fromHeader = req.get('x-asistencia-course');
-  const fromQuery = (req.query as Record<string, unknown>).course;
-  const presented = [fromBody, fromHeader, fromQuery].find((v) => v !== undefined && v !== '');
-  if (presented !== undefined && presented !== ref) {
+  const body = req.body as Record<string, unknown> | undefined;
+  const query = req.query as Record<string, unknown>;
+  // Every reference the request carries (body, header, query) must name the ltik's course, not
+  // only the first one found: a page cannot pair its own course in one place with another elsewhere.
+  const presented = [
+    body !== null && typeof body === 'object' && Object.hasOwn(body, 'course') ? body.course : undefined,
+    req.get('x-asistencia-course'),
+    Object.hasOwn(query, 'course') ? query.course : undefined,
+  ];
+  if (presented.some((v) => v !== undefined && v !== '' && v !== ref)) {
     return next(new AppError('lti-course-mismatch', 403, 'Esta página pertenece a otro curso o a otro ingreso. Vuelve a abrir la actividad desde el curso que quieres usar.'));
   }
   next();

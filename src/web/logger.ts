@@ -26,7 +26,12 @@ const SECRET_KEY = /token|ltik|cookie|authorization|password|passwd|secret|seale
 const HARMLESS_KEYS = new Set(['tokenHint']);
 const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const LTIK_PARAM = /([?&]ltik=)[^&\s"]+/gi;
-const CALLBACK_PATH = /(\/cb\/(?:ok|er)\/[^/.\s]+)\.[^/\s?"]+/g;
+/**
+ * The token part of a SENCE callback path. The host logs the canonical path (callback-path.ts);
+ * this also catches the forms Express routes as the same path (any case, repeated slashes, an
+ * escaped dot) wherever else one appears in a line.
+ */
+const CALLBACK_PATH = /(\/cb\/+(?:ok|er)\/+[^/.\s%]+)(?:\.|%2e)[^/\s?"]+/gi;
 
 function scrubString(value: string): string {
   return value.replace(JWT, REDACTED).replace(LTIK_PARAM, `$1${REDACTED}`).replace(CALLBACK_PATH, `$1.${REDACTED}`);

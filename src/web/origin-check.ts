@@ -14,6 +14,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors';
 import { originOf } from './security-headers';
+import { carriesIdToken } from '../lti/lti-runtime';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -30,6 +31,28 @@ export function originCheck(options: { publicUrl: string; platforms: () => strin
     if (origin === own || options.platforms().includes(origin)) return next();
     if (req.headers['sec-fetch-site'] === 'same-origin') return next();
     next(new AppError('origin-refused', 403, 'Esta acción solo se puede hacer desde las páginas de Asistencia SENCE o de tu plataforma. Vuelve a entrar desde tu curso.', { details: { origin: origin.slice(0, 200) } }));
+  };
+}
+
+/**
+ * The same check narrowed once the ltik is resolved (issue #19): a state-changing request carrying
+ * an ltik of platform A may come from the tool's own pages or from A's origins only — not from
+ * another active platform B, whose pages could otherwise post A's staff forms with an ltik leaked
+ * to them. Mounted after the ltik is resolved (the host routes' first step); `originCheck` above
+ * already refused every origin that is no platform's at all.
+ */
+export function ltikPlatformOriginCheck(options: { publicUrl: string; originsOf: (issuer: string, clientId: string) => readonly string[] }) {
+  const own = originOf(options.publicUrl);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    const origin = req.headers.origin;
+    if (origin === undefined || origin === own) return next();
+    const token = (res.locals as { token?: { iss?: unknown; clientId?: unknown } }).token;
+    if (!token || carriesIdToken(req)) return next();
+    // `Origin: null` passed the first check only with Sec-Fetch-Site: same-origin (the tool's own page).
+    if (origin === 'null' && req.headers['sec-fetch-site'] === 'same-origin') return next();
+    if (options.originsOf(String(token.iss), String(token.clientId)).includes(origin)) return next();
+    next(new AppError('origin-refused', 403, 'Esta acción solo se puede hacer desde las páginas de Asistencia SENCE o de tu plataforma. Vuelve a entrar desde tu curso.', { details: { origin: origin.slice(0, 200), step: 'ltik-platform' } }));
   };
 }
 

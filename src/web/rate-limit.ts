@@ -28,27 +28,72 @@ export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
   registrationsPerAddress: 10,
 });
 
-const WINDOW_MS = 60_000;
+/** Length of every rate-limit window. */
+export const RATE_WINDOW_MS = 60_000;
 
+interface Window {
+  count: number;
+  resetAt: number;
+}
+
+/**
+ * Fixed windows per key, expired in O(1) amortised (issue #19): the windows live in two
+ * generations of maps. Every RATE_WINDOW_MS (checked on a hit) the current map becomes the previous
+ * one and the previous one is dropped whole — by then every window in it has ended, since a window
+ * lasts one RATE_WINDOW_MS from its first hit and its generation ended at least that long ago. A
+ * key still inside its window is moved to the current map when it is hit again. Nothing ever walks
+ * the maps (the former sweep walked all of them on every new key once they held 50,000).
+ */
 export class FixedWindowCounter {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  constructor(private readonly now: () => number = Date.now) {}
+  private current = new Map<string, Window>();
+  private previous = new Map<string, Window>();
+  private turnAt: number;
+  /** Map entries looked at so far (tests: stays proportional to the hits). */
+  visited = 0;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.turnAt = this.now() + RATE_WINDOW_MS;
+  }
 
   /** Counts one hit; returns how many hits the key has in its current window (this one included) and when it resets. */
-  hit(key: string): { count: number; resetAt: number } {
+  hit(key: string): Window {
     const t = this.now();
-    let w = this.windows.get(key);
-    if (!w || w.resetAt <= t) {
-      if (this.windows.size > 50_000) this.sweep(t);
-      w = { count: 0, resetAt: t + WINDOW_MS };
-      this.windows.set(key, w);
+    if (t >= this.turnAt) this.turn(t);
+    let w = this.current.get(key);
+    this.visited += 1;
+    if (w === undefined) {
+      const old = this.previous.get(key);
+      this.visited += 1;
+      if (old !== undefined) {
+        this.previous.delete(key);
+        if (old.resetAt > t) w = old;
+      }
+      if (w === undefined) w = { count: 0, resetAt: t + RATE_WINDOW_MS };
+      this.current.set(key, w);
+    } else if (w.resetAt <= t) {
+      w = { count: 0, resetAt: t + RATE_WINDOW_MS };
+      this.current.set(key, w);
     }
     w.count += 1;
     return w;
   }
 
-  private sweep(t: number): void {
-    for (const [k, w] of this.windows) if (w.resetAt <= t) this.windows.delete(k);
+  /** The time the windows are judged by (the same clock as hit's). */
+  clock(): number {
+    return this.now();
+  }
+
+  /** Keys held (both generations). */
+  size(): number {
+    return this.current.size + this.previous.size;
+  }
+
+  private turn(t: number): void {
+    // Within one window of the last turn, the current windows may still be running; after a longer
+    // silence nothing hit since can be (no hit came to turn the generations before).
+    this.previous = t < this.turnAt + RATE_WINDOW_MS ? this.current : new Map();
+    this.current = new Map();
+    this.turnAt = t + RATE_WINDOW_MS;
   }
 }
 
@@ -61,7 +106,7 @@ function limiter(counter: FixedWindowCounter, logger: Logger, rules: Array<{ nam
       if (k === null) continue;
       const { count, resetAt } = counter.hit(`${rule.name}\u0000${k}`);
       if (count > rule.limit) {
-        const retryAfter = Math.max(1, Math.ceil((resetAt - Date.now()) / 1000));
+        const retryAfter = Math.max(1, Math.ceil((resetAt - counter.clock()) / 1000));
         if (count === rule.limit + 1) logger.log('warn', 'rate limited', { rule: rule.name, key: k.slice(0, 80), limit: rule.limit, path: req.path });
         res.setHeader('Retry-After', String(retryAfter));
         next(new AppError('rate-limited', 429, `Demasiadas solicitudes seguidas. Espera ${retryAfter} segundos e inténtalo de nuevo.`, { details: { rule: rule.name } }));

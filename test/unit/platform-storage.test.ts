@@ -56,7 +56,7 @@ describe('relaunchQuery and the storage key', () => {
 });
 
 describe('pending launch', () => {
-  const launch = { ltik: 'the-ltik', state: 'st-1', relaunchQuery: 'iss=x' };
+  const launch = { id: 'pending-1', ltik: 'the-ltik', state: 'st-1', relaunchQuery: 'iss=x' };
 
   it('hides the ltik: the sealed text does not contain it', () => {
     expect(sealPendingLaunch(launch, KEY, T0)).not.toContain('the-ltik');
@@ -67,7 +67,7 @@ describe('pending launch', () => {
   });
 
   it('refuses another state, or nothing found in the storage, and keeps the relaunch query', () => {
-    expect(checkPendingLaunch(sealPendingLaunch(launch, KEY, T0), 'st-2', KEY, T0)).toEqual({ ok: false, reason: 'state-mismatch', relaunchQuery: 'iss=x' });
+    expect(checkPendingLaunch(sealPendingLaunch(launch, KEY, T0), 'st-2', KEY, T0)).toEqual({ ok: false, reason: 'state-mismatch', relaunchQuery: 'iss=x', id: 'pending-1' });
     expect(checkPendingLaunch(sealPendingLaunch(launch, KEY, T0), '', KEY, T0)).toMatchObject({ ok: false, reason: 'state-mismatch' });
   });
 

@@ -18,6 +18,7 @@ import { registerMongoModels } from './schemas';
 import { MongoRosterStore, rosterModel } from './mongo-roster-store';
 import { MongoEnrollmentStore, enrollmentModel } from './mongo-enrollment-store';
 import { MongoDigestStore, digestModel } from './mongo-digest-store';
+import { MongoPendingLaunchStore, pendingLaunchModel } from './mongo-pending-launch-store';
 import { ensureLtijsExpiryIndexes } from './ltijs-expiry';
 import type { Stores } from '../ports';
 
@@ -36,6 +37,7 @@ export function mongoStores(conn: Connection): Stores {
     attendance: new MongoAttendanceStore(conn),
     audit: new MongoAuditLog(conn),
     logins: new MongoLoginStateStore(conn),
+    pendingLaunches: new MongoPendingLaunchStore(conn),
     rosters: new MongoRosterStore(conn),
     enrollments: new MongoEnrollmentStore(conn),
     digests: new MongoDigestStore(conn),
@@ -85,6 +87,7 @@ export async function openMongoStores(
     rosterModel(conn);
     enrollmentModel(conn);
     digestModel(conn);
+    pendingLaunchModel(conn);
     await conn.syncIndexes();
     await ensureLtijsExpiryIndexes(conn);
   } catch (error) {

@@ -242,6 +242,17 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE app_login_states ADD COLUMN link_query TEXT;
     `,
   },
+  {
+    // Issue #19: LTI Platform Storage's pending launches, each spent once (swept when expired).
+    version: 6,
+    sql: `
+      CREATE TABLE IF NOT EXISTS app_pending_launches (
+        id          TEXT PRIMARY KEY,
+        expires_at  INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS app_pending_launches_by_expiry ON app_pending_launches (expires_at);
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

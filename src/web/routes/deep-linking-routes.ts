@@ -15,7 +15,12 @@ export function deepLinkingRoutes(deps: { provider: typeof Provider; launchUrl: 
     if (!settings?.deep_link_return_url) {
       throw new AppError('lti-unsupported-message', 400, 'Esta acción solo funciona desde el selector de contenido de la plataforma.');
     }
-    const rawTitle = String((req.body as { title?: unknown }).title ?? '').trim();
+    // The picker's form always posts one; a POST without any body (or not a form) is refused.
+    const body = req.body as Record<string, unknown> | undefined;
+    if (body === undefined || body === null || typeof body !== 'object') {
+      throw new AppError('bad-request', 400, 'El formulario para agregar la actividad llegó vacío. Vuelva a abrir el selector de contenido desde su plataforma.');
+    }
+    const rawTitle = (Object.hasOwn(body, 'title') && typeof body.title === 'string' ? body.title : '').trim();
     const title = (rawTitle || 'Asistencia SENCE').slice(0, 100);
     const jwt = await deps.provider.DeepLinking.createDeepLinkingMessage(
       token,

@@ -2,10 +2,11 @@
  * The learner's side under /lti (ltijs already validated the ltik): the panel, its status JSON
  * (polled by the panel), and the two buttons that send the browser to SENCE.
  */
+import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config';
 import { AppError } from '../../errors';
-import { checkPendingLaunch, sealPendingLaunch } from '../../lti/platform-storage';
+import { checkPendingLaunch, PENDING_LAUNCH_SECONDS, sealPendingLaunch } from '../../lti/platform-storage';
 import type { Stores } from '../../store/ports';
 import type { AttendanceService } from '../../application/attendance-service';
 import type { Logger } from '../logger';
@@ -43,11 +44,19 @@ export function learnerRoutes(deps: LearnerDeps): Router {
     const ltik = ltikOf(res);
     const storage = (res.locals as { platformStorage?: PlatformStorageLaunch }).platformStorage;
     if (storage) {
-      // The platform holds this login's state in this browser's storage: read it back before the panel.
+      // The platform holds this login's state in this browser's storage: read it back before the
+      // panel. Until then the page holds no ltik (not even in the layout's #tool-session: the
+      // locals lose it), only the sealed pending launch, whose record is spent by the first answer.
+      const id = randomBytes(18).toString('base64url');
+      const issuedAt = nowMs();
+      // The record outlives the seal by a second: the seal's expiry (whole seconds) decides.
+      await stores.pendingLaunches.save(id, new Date(issuedAt + (PENDING_LAUNCH_SECONDS + 1) * 1000));
+      delete (res.locals as { ltik?: unknown }).ltik;
+      delete (res.locals as { courseRef?: unknown }).courseRef;
       res.set('Cache-Control', 'no-store').render('platform-storage-launch', {
         title: 'Entrando a Asistencia SENCE',
         storage,
-        pending: sealPendingLaunch({ ltik, state: storage.state, relaunchQuery: storage.relaunchQuery }, config.tokenKey, nowMs()),
+        pending: sealPendingLaunch({ id, ltik, state: storage.state, relaunchQuery: storage.relaunchQuery }, config.tokenKey, issuedAt),
       });
       return;
     }
@@ -78,11 +87,19 @@ export function learnerRoutes(deps: LearnerDeps): Router {
   router.post('/', landing);
 
   // The launch page's answer from the platform's storage (whitelisted in ltijs: no ltik yet).
-  router.post('/storage-check', (req, res) => {
+  router.post('/storage-check', async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
+    const field = (name: string) => (Object.hasOwn(body, name) && typeof body[name] === 'string' ? (body[name] as string) : '');
     const browserError = field('error');
     const check = checkPendingLaunch(field('pending'), field('value'), config.tokenKey, nowMs());
+    // A readable, unexpired pending launch is spent by its first answer, whatever that answer is.
+    const id = check.ok ? check.launch.id : check.reason === 'state-mismatch' ? check.id : null;
+    if (id !== null && !(await stores.pendingLaunches.consume(id, new Date(nowMs())))) {
+      throw new AppError('lti-replayed-launch', 401, 'Esta confirmación de ingreso ya se usó. Vuelve a entrar desde tu curso.', {
+        relaunchUrl: relaunchUrl(check.ok ? check.launch.relaunchQuery : check.relaunchQuery),
+        details: { step: 'platform-storage', reason: 'pending-spent' },
+      });
+    }
     if (check.ok && !browserError) {
       res.set('Cache-Control', 'no-store').render('auto-post', {
         title: 'Abriendo Asistencia SENCE',
