@@ -19,13 +19,17 @@ import type { AuditLog, RegistrationInviteStore } from '../store/ports';
 import type { RegistrationInvite } from '../domain/types';
 import { hashInviteCode, INVITE_CODE_PATTERN } from '../application/registration-invites';
 import { toolUrls } from './tool-urls';
-import { fetchJson, OutboundError } from './safe-fetch';
+import { fetchJson } from './safe-fetch';
 import { originOf } from '../web/security-headers';
 import { viewsDir } from '../paths';
 
 export interface RegistrationStores {
   invites: RegistrationInviteStore;
   audit: AuditLog;
+  /** The clock of invitation expiry (tests move it). */
+  now?: () => Date;
+  /** Outbound timeout in ms (default OUTBOUND_TIMEOUT_MS); a failed attempt is answered no sooner. */
+  outboundTimeoutMs?: number;
 }
 
 export interface DynamicRegistrationDeps {
@@ -86,7 +90,7 @@ function readConfiguration(c: Record<string, unknown>, production: boolean): Pla
   const jwksUri = httpUrl(c.jwks_uri, production);
   const registrationEndpoint = httpUrl(c.registration_endpoint, production);
   if (!issuer || !authorizationEndpoint || !tokenEndpoint || !jwksUri || !registrationEndpoint) {
-    throw new OutboundError('la configuración OpenID de la plataforma no trae issuer, authorization_endpoint, token_endpoint, jwks_uri y registration_endpoint válidos (https)');
+    throw new Error('la configuración OpenID de la plataforma no trae issuer, authorization_endpoint, token_endpoint, jwks_uri y registration_endpoint válidos (https)');
   }
   const platformConf = c['https://purl.imsglobal.org/spec/lti-platform-configuration'] as { product_family_code?: unknown } | undefined;
   return {
@@ -178,7 +182,7 @@ export function dynamicRegistrationHandler(deps: DynamicRegistrationDeps) {
         },
       });
       const clientId = text(response.client_id);
-      if (!clientId || clientId.length > 256) throw new OutboundError('la plataforma no devolvió un client_id');
+      if (!clientId || clientId.length > 256) throw new Error('la plataforma no devolvió un client_id');
 
       // 3. Store (or update) the platform, active at once: the invitation is the operator's consent.
       const before = await provider.getPlatform(conf.issuer, clientId);
