@@ -116,7 +116,7 @@ describe('without a valid invitation', () => {
     const before = await platformsCount();
     const res = await new HttpClient().get(`${sys.url}/lti/register?${prefix}openid_configuration=${encodeURIComponent(`${fake.base}/openid-configuration`)}&registration_token=t`);
     expect(res.status).toBe(403);
-    expect(res.text).toMatch(/necesitas una invitación del operador de Asistencia SENCE|La invitación no es válida/);
+    expect(res.text).toMatch(/necesita una invitación del operador de Asistencia SENCE|La invitación no es válida/);
     expect(res.text).toContain('npm run cli -- platform invite');
     expect(fake.hits).toEqual([]);
     expect(await platformsCount()).toBe(before);
@@ -288,8 +288,8 @@ describe('§3: bounded outbound requests, nothing the remote side said, three fa
   });
 
   it.each([
-    ['the configuration', (b: string) => `${b}/status/403`, 'la configuración OpenID (openid_configuration) respondió 403'],
-    ['the registration endpoint', (b: string) => `${b}/registration-refused`, 'el registration_endpoint respondió 403'],
+    ['the configuration', (b: string) => `${b}/status/403`, 'La configuración OpenID (openid_configuration) respondió 403'],
+    ['the registration endpoint', (b: string) => `${b}/registration-refused`, 'El registration_endpoint respondió 403'],
   ])('a non-2xx answer of %s: its status, never its body', async (_name, url, says) => {
     const res = await register(await invite(), url(fake.base));
     expect(res.status).toBe(424);
@@ -309,7 +309,7 @@ describe('§3: bounded outbound requests, nothing the remote side said, three fa
     expect(answers[0]!.status).toBe(424);
     expect(answers[1]!.status).toBe(424);
     expect(answers[0]!.lead).toBe(answers[1]!.lead);
-    expect(answers[0]!.lead).toContain('no se pudo conectar con la configuración OpenID (openid_configuration) o no respondió a tiempo');
+    expect(answers[0]!.lead).toContain('No se pudo conectar con la configuración OpenID (openid_configuration) o no respondió a tiempo');
     for (const a of answers) expect(a.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(answers[1]!.ms).toBeLessThan(TIMEOUT_MS + 3000);
   });
@@ -344,7 +344,7 @@ describe('§3: bounded outbound requests, nothing the remote side said, three fa
     fake.hits.length = 0;
     const fourth = await register(code, `${fake.base}/openid-configuration`);
     expect(fourth.status).toBe(403);
-    expect(lead(fourth.text)).toContain('La invitación se agotó después de 3 intentos fallidos. Pide una nueva al operador de Asistencia SENCE.');
+    expect(lead(fourth.text)).toContain('La invitación se agotó después de 3 intentos fallidos. Pida una nueva al operador de Asistencia SENCE.');
     expect(fake.hits).toEqual([]);
     expect(await platformOf(fake.base, 'fake-client')).toBeNull();
   });
@@ -365,7 +365,7 @@ describe('§7: error pages can be read inside the LMS that opened them', () => {
     const res = await new HttpClient().get(`${sys.url}/lti/register?openid_configuration=${encodeURIComponent('https://moodle.otec.example/mod/lti/openid-configuration.php')}`, { referer: 'https://moodle.otec.example/mod/lti/startltiadvregistration.php?url=x' });
     expect(res.status).toBe(403);
     expect(frameAncestors(res)).toContain('https://moodle.otec.example');
-    expect(res.text).toContain('necesitas una invitación del operador de Asistencia SENCE');
+    expect(res.text).toContain('necesita una invitación del operador de Asistencia SENCE');
     expect(res.text).not.toMatch(/<form|<a |data-ltik|<button/);
   });
 
@@ -382,6 +382,8 @@ describe('§7: error pages can be read inside the LMS that opened them', () => {
     ['an Origin with a second directive', { origin: 'https://a.example; script-src *' }],
     ['an Origin list', { origin: 'https://a.example https://b.example' }],
     ['a data: Referer', { referer: 'data:text/html,x' }],
+    ['an Origin whose host carries a semicolon (a URL parser accepts it)', { origin: 'https://a.example;script-src' }],
+    ['an Origin whose host carries a comma', { origin: 'https://a.example,https://b.example' }],
   ])('%s is never put in the header', async (_name, headers) => {
     const normal = await csp();
     const res = await new HttpClient().get(`${sys.url}/lti/register`, headers);

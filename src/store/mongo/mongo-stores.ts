@@ -825,8 +825,12 @@ function toInvite(doc: InviteDoc): RegistrationInvite {
     expiresAt: doc.expiresAt,
     usedAt: doc.usedAt ?? null,
     platform: doc.platform ? { issuer: doc.platform.issuer, clientId: doc.platform.clientId } : null,
+    failedAttempts: doc.failedAttempts ?? 0,
   };
 }
+
+/** Fewer than `max` attempts charged (an invitation stored before issue #19 has no count: 0). */
+const attemptsBelow = (max: number) => ({ $or: [{ failedAttempts: { $lt: max } }, { failedAttempts: { $exists: false } }] });
 
 export class MongoInviteStore implements RegistrationInviteStore {
   private readonly model: Model<InviteDoc>;
@@ -836,7 +840,7 @@ export class MongoInviteStore implements RegistrationInviteStore {
   }
 
   async create(invite: RegistrationInvite): Promise<void> {
-    await this.model.create({ _id: invite.codeHash, name: invite.name, createdAt: invite.createdAt, expiresAt: invite.expiresAt, usedAt: null, platform: null });
+    await this.model.create({ _id: invite.codeHash, name: invite.name, createdAt: invite.createdAt, expiresAt: invite.expiresAt, usedAt: null, platform: null, failedAttempts: 0 });
   }
 
   async get(codeHash: string): Promise<RegistrationInvite | null> {
@@ -844,20 +848,30 @@ export class MongoInviteStore implements RegistrationInviteStore {
     return doc ? toInvite(doc) : null;
   }
 
-  async consume(codeHash: string, now: Date): Promise<RegistrationInvite | null> {
+  // Each a single findOneAndUpdate/updateOne: the conditions and the $inc are one atomic step.
+  async consume(codeHash: string, now: Date, maxFailedAttempts: number): Promise<RegistrationInvite | null> {
     const doc = await this.model
-      .findOneAndUpdate({ _id: codeHash, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } }, { returnDocument: 'after' })
+      .findOneAndUpdate({ _id: codeHash, usedAt: null, expiresAt: { $gt: now }, ...attemptsBelow(maxFailedAttempts) }, { $set: { usedAt: now }, $inc: { failedAttempts: 1 } }, { returnDocument: 'after' })
       .lean<InviteDoc>()
       .exec();
     return doc ? toInvite(doc) : null;
   }
 
-  async release(codeHash: string): Promise<void> {
-    await this.model.updateOne({ _id: codeHash, platform: null }, { $set: { usedAt: null } }).exec();
+  async claimUpdate(codeHash: string, now: Date, maxFailedAttempts: number): Promise<RegistrationInvite | null> {
+    const doc = await this.model
+      .findOneAndUpdate({ _id: codeHash, platform: { $ne: null }, expiresAt: { $gt: now }, ...attemptsBelow(maxFailedAttempts) }, { $inc: { failedAttempts: 1 } }, { returnDocument: 'after' })
+      .lean<InviteDoc>()
+      .exec();
+    return doc ? toInvite(doc) : null;
+  }
+
+  async release(codeHash: string, maxFailedAttempts: number): Promise<void> {
+    await this.model.updateOne({ _id: codeHash, platform: null, ...attemptsBelow(maxFailedAttempts) }, { $set: { usedAt: null } }).exec();
   }
 
   async setPlatform(codeHash: string, platform: { issuer: string; clientId: string }): Promise<void> {
     await this.model.updateOne({ _id: codeHash }, { $set: { platform: { issuer: platform.issuer, clientId: platform.clientId } } }).exec();
+    await this.model.updateOne({ _id: codeHash, failedAttempts: { $gt: 0 } }, { $inc: { failedAttempts: -1 } }).exec();
   }
 
   async list(): Promise<RegistrationInvite[]> {

@@ -242,6 +242,13 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE app_login_states ADD COLUMN link_query TEXT;
     `,
   },
+  {
+    // Issue #19 §3: an invitation counts its attempts (3 failed attempts spend it).
+    version: 6,
+    sql: `
+      ALTER TABLE app_registration_invites ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */
