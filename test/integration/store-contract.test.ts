@@ -394,10 +394,12 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       await stores.invites.setPlatform('f2', { issuer: 'https://moodle.cl', clientId: 'Y' });
       expect(await stores.invites.get('f2')).toMatchObject({ failedAttempts: 0, platform: { issuer: 'https://moodle.cl', clientId: 'Y' } });
 
-      // Ten concurrent updates: at most MAX are charged at once, never more.
-      const updates = await Promise.all(Array.from({ length: 10 }, () => stores.invites.claimUpdate('f2', at(2000), MAX)));
-      expect(updates.filter(Boolean)).toHaveLength(MAX);
-      expect(await stores.invites.get('f2')).toMatchObject({ failedAttempts: MAX });
+      // Ten concurrent updates: at most MAX are charged (a store may refuse those that find it in use), never more.
+      const updates = (await Promise.all(Array.from({ length: 10 }, () => stores.invites.claimUpdate('f2', at(2000), MAX)))).filter(Boolean);
+      expect(updates.length).toBeGreaterThanOrEqual(1);
+      expect(updates.length).toBeLessThanOrEqual(MAX);
+      expect(await stores.invites.get('f2')).toMatchObject({ failedAttempts: updates.length });
+      while ((await stores.invites.get('f2'))!.failedAttempts < MAX) expect(await stores.invites.claimUpdate('f2', at(2000), MAX)).not.toBeNull();
       expect(await stores.invites.claimUpdate('f2', at(2000), MAX)).toBeNull();
       await stores.invites.setPlatform('f2', { issuer: 'https://moodle.cl', clientId: 'Y' }); // one succeeded: its attempt back
       expect(await stores.invites.claimUpdate('f2', at(2000), MAX)).toMatchObject({ failedAttempts: MAX });
