@@ -48,6 +48,11 @@ export interface Config {
   frameAncestors: string[];
   /** TRUST_PROXY: number of proxy hops to trust for req.ip / req.secure. */
   trustProxy: number;
+  /**
+   * REGISTRATION_ALLOW_PRIVATE: may dynamic registration reach private, loopback, link-local… addresses
+   * (issue #19 §3)? Default false in production, true otherwise (the simulators live on 127.0.0.1).
+   */
+  registrationAllowPrivate: boolean;
   /** Daily alert digest by e-mail (SMTP_URL, ALERT_FROM, ALERT_DIGEST_HOUR); null = off (SMTP_URL unset). */
   alertMail: { smtpUrl: string; from: string; digestHour: number } | null;
   /** Which development defaults are in use (for the start-up warning). */
@@ -209,6 +214,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ltikMaxAgeMinutes,
     frameAncestors: (env.FRAME_ANCESTORS ?? '').split(/\s+/).filter(Boolean),
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
+    registrationAllowPrivate: bool(env, 'REGISTRATION_ALLOW_PRIVATE', !production),
     alertMail,
     devDefaults: Object.freeze(devDefaults) as unknown as string[],
   });

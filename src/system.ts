@@ -43,6 +43,8 @@ export interface SystemOptions {
   seedDemo?: boolean;
   /** Overrides of the per-minute rate limits (src/web/rate-limit.ts), for tests. */
   rateLimits?: Partial<RateLimits>;
+  /** Dynamic registration's clock (invitation expiry) and outbound timeout (default 5 s), for tests. */
+  registration?: { now?: () => Date; outboundTimeoutMs?: number };
 }
 
 export interface RunningSystem {
@@ -195,7 +197,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     sqlite: opened.sqlite,
     renderError: (req, res, err) => renderError(logger, req, res, err),
     keyCache: options.keyCache,
-    registration: { invites: stores.invites, audit: stores.audit },
+    registration: { invites: stores.invites, audit: stores.audit, ...options.registration },
   }).catch(async (err: unknown) => {
     await stores.close().catch(() => undefined); // the stores (and a WAL checkpointer) do not outlive a failed start
     throw err;

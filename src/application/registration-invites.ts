@@ -30,6 +30,7 @@ export async function createInvite(stores: Stores, input: { name: string | null;
     expiresAt: new Date(input.now.getTime() + input.hours * 3_600_000),
     usedAt: null,
     platform: null,
+    failedAttempts: 0,
   };
   await stores.invites.create(invite);
   return { code, invite };

@@ -216,4 +216,9 @@ export interface RegistrationInvite {
   usedAt: Date | null;
   /** The platform registered with it. */
   platform: PlatformKey | null;
+  /**
+   * Attempts charged and not given back (issue #19 §3): every use (a registration, or Moodle's
+   * "Update") is charged one when it starts and given it back when it succeeds; at 3 it is spent.
+   */
+  failedAttempts: number;
 }

@@ -159,11 +159,22 @@ export interface AuditLog {
 export interface RegistrationInviteStore {
   create(invite: RegistrationInvite): Promise<void>;
   get(codeHash: string): Promise<RegistrationInvite | null>;
-  /** Marks it used if it is unused and unexpired at `now`; returns it, or null. Atomic. */
-  consume(codeHash: string, now: Date): Promise<RegistrationInvite | null>;
-  /** Undoes a consume whose registration then failed (the invitation can be used again). */
-  release(codeHash: string): Promise<void>;
-  /** Records the platform registered with a consumed invitation. */
+  /**
+   * A first registration: marks it used and charges one attempt if it is unused, unexpired at `now`
+   * and has fewer than `maxFailedAttempts` attempts charged; returns it (as updated), or null. Atomic.
+   */
+  consume(codeHash: string, now: Date, maxFailedAttempts: number): Promise<RegistrationInvite | null>;
+  /**
+   * Moodle's "Update": charges one attempt if it registered a platform, is unexpired at `now` and has
+   * fewer than `maxFailedAttempts` attempts charged; returns it (as updated), or null. Atomic.
+   */
+  claimUpdate(codeHash: string, now: Date, maxFailedAttempts: number): Promise<RegistrationInvite | null>;
+  /**
+   * A first registration failed: its attempt stays charged, and the invitation is unused again
+   * unless it registered a platform or its charged attempts reached `maxFailedAttempts` (spent).
+   */
+  release(codeHash: string, maxFailedAttempts: number): Promise<void>;
+  /** A registration or update succeeded: records the platform and gives its attempt back. */
   setPlatform(codeHash: string, platform: { issuer: string; clientId: string }): Promise<void>;
   list(): Promise<RegistrationInvite[]>;
 }

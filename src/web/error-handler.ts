@@ -11,6 +11,7 @@ import { storeUnavailableError } from '../store/store-unavailable';
 import type { Logger } from './logger';
 import { clientErrorOf } from './client-errors';
 import { ejsViewEngine } from './view-engine';
+import { addFrameAncestors, requestingOrigin } from './security-headers';
 
 export function wantsJson(req: Request): boolean {
   if (req.path.startsWith('/api/') || req.originalUrl.includes('/api/')) return true;
@@ -40,13 +41,19 @@ export function renderError(logger: Logger, req: Request, res: Response, error: 
     res.json({ error: { code: err.code, message, ...(err.expose && err.staffHint ? { staffHint: err.staffHint } : {}) } });
     return;
   }
+  // An error page can be read where it appears (issue #19 §7): inside an LMS that is not (or no
+  // longer) an active platform — a refused registration, an expired invitation, a deactivated
+  // platform — the tool's own frame-ancestors would block it and show a broken frame. The error page
+  // alone may be framed by the page that asked for it; it carries no ltik, and then nothing to act
+  // on either (no relaunch link): only what happened and what to do next.
+  const framedByRequester = addFrameAncestors(res, [requestingOrigin(req)]).length > 0;
   sendView(res, 'error', {
     title: 'No pudimos continuar',
     status: err.status,
     code: err.code,
     message,
     staffHint: err.expose ? err.staffHint : undefined,
-    relaunchUrl: err.expose ? err.relaunchUrl : undefined,
+    relaunchUrl: err.expose && !framedByRequester ? err.relaunchUrl : undefined,
   }, () => res.type('text').send(message));
 }
 

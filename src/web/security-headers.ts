@@ -23,6 +23,39 @@ export function originOf(url: string): string | null {
   }
 }
 
+/** An http(s) origin as the URL parser serialises it, and nothing a CSP header could read as more. */
+const PLAIN_ORIGIN = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(:\d{1,5})?$/;
+
+/**
+ * The origin of the page that sent this request, from `Origin` or else `Referer`, when it is a plain
+ * http(s) origin (issue #19 §7); null otherwise. Never the header's text itself: only the parsed
+ * origin, and only if it has nothing but scheme, host and port (a host may carry `;` or `,` for the
+ * URL parser, which a CSP header would read as a new directive or source).
+ */
+export function requestingOrigin(req: Request): string | null {
+  for (const header of ['origin', 'referer']) {
+    const value = req.get(header);
+    if (!value || value === 'null' || value.length > 2048) continue;
+    try {
+      const origin = new URL(value).origin;
+      if (PLAIN_ORIGIN.test(origin)) return origin;
+    } catch {
+      /* not a URL */
+    }
+  }
+  return null;
+}
+
+/** Adds origins to this response's `frame-ancestors`; returns the origins that were not already there. */
+export function addFrameAncestors(res: Response, origins: Array<string | null>): string[] {
+  const csp = res.getHeader('Content-Security-Policy');
+  if (typeof csp !== 'string') return [];
+  const current = /frame-ancestors ([^;]*)/.exec(csp)?.[1]?.split(' ') ?? [];
+  const added = [...new Set(origins.filter((o): o is string => o !== null && PLAIN_ORIGIN.test(o) && !current.includes(o)))];
+  if (added.length) res.setHeader('Content-Security-Policy', csp.replace(/frame-ancestors ([^;]*)/, `frame-ancestors ${[...current, ...added].join(' ')}`));
+  return added;
+}
+
 export function securityHeaders(origins: AllowedOrigins) {
   // The policy changes only when the list of registered platforms does (a new array every refresh):
   // build it once per list, not on every request.

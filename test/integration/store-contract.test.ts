@@ -355,21 +355,59 @@ describe.each(adapters)('store contract: $name', (adapter) => {
   });
 
   describe('RegistrationInviteStore', () => {
-    const invite = (codeHash: string, expiresAt: Date) => ({ codeHash, name: 'Moodle OTEC', createdAt: T0, expiresAt, usedAt: null, platform: null });
+    const MAX = 3;
+    const invite = (codeHash: string, expiresAt: Date) => ({ codeHash, name: 'Moodle OTEC', createdAt: T0, expiresAt, usedAt: null, platform: null, failedAttempts: 0 });
     it('consumes an invitation once, only before it expires, and can release it after a failed registration', async () => {
       await stores.invites.create(invite('h1', at(HOUR)));
       await stores.invites.create(invite('h2', at(MINUTE)));
       expect(await stores.invites.get('h1')).toEqual(invite('h1', at(HOUR)));
-      expect(await stores.invites.consume('h1', at(1000))).toMatchObject({ codeHash: 'h1', usedAt: at(1000) });
-      expect(await stores.invites.consume('h1', at(2000))).toBeNull();
-      await stores.invites.release('h1');
-      expect(await stores.invites.consume('h1', at(3000))).toMatchObject({ usedAt: at(3000) });
+      expect(await stores.invites.consume('h1', at(1000), MAX)).toMatchObject({ codeHash: 'h1', usedAt: at(1000) });
+      expect(await stores.invites.consume('h1', at(2000), MAX)).toBeNull();
+      await stores.invites.release('h1', MAX);
+      expect(await stores.invites.consume('h1', at(3000), MAX)).toMatchObject({ usedAt: at(3000) });
       await stores.invites.setPlatform('h1', { issuer: 'https://moodle.cl', clientId: 'X' });
-      await stores.invites.release('h1'); // a used invitation that registered a platform stays used
+      await stores.invites.release('h1', MAX); // a used invitation that registered a platform stays used
       expect(await stores.invites.get('h1')).toMatchObject({ usedAt: at(3000), platform: { issuer: 'https://moodle.cl', clientId: 'X' } });
-      expect(await stores.invites.consume('h2', at(MINUTE))).toBeNull(); // expired exactly now
-      expect(await stores.invites.consume('nope', at(0))).toBeNull();
+      expect(await stores.invites.consume('h2', at(MINUTE), MAX)).toBeNull(); // expired exactly now
+      expect(await stores.invites.consume('nope', at(0), MAX)).toBeNull();
       expect((await stores.invites.list()).map((i) => i.codeHash).sort()).toEqual(['h1', 'h2']);
+    });
+
+    it('counts attempts atomically: each use is charged, a success gives it back, the 3rd failure spends the invitation (issue #19 §3)', async () => {
+      await stores.invites.create(invite('f1', at(HOUR)));
+      // Fresh uses: two failures leave it usable; the third use is the last.
+      for (const n of [1, 2]) {
+        expect(await stores.invites.consume('f1', at(1000), MAX)).toMatchObject({ failedAttempts: n });
+        await stores.invites.release('f1', MAX);
+        expect(await stores.invites.get('f1')).toMatchObject({ usedAt: null, failedAttempts: n });
+      }
+      expect(await stores.invites.consume('f1', at(1000), MAX)).toMatchObject({ failedAttempts: 3 });
+      await stores.invites.release('f1', MAX); // the 3rd failure: spent
+      expect(await stores.invites.get('f1')).toMatchObject({ usedAt: at(1000), failedAttempts: 3, platform: null });
+      expect(await stores.invites.consume('f1', at(2000), MAX)).toBeNull();
+      expect(await stores.invites.claimUpdate('f1', at(2000), MAX)).toBeNull(); // no platform: nothing to update
+
+      // Ten concurrent fresh uses of one invitation: exactly one gets it.
+      await stores.invites.create(invite('f2', at(HOUR)));
+      const fresh = await Promise.all(Array.from({ length: 10 }, () => stores.invites.consume('f2', at(1000), MAX)));
+      expect(fresh.filter(Boolean)).toHaveLength(1);
+      await stores.invites.setPlatform('f2', { issuer: 'https://moodle.cl', clientId: 'Y' });
+      expect(await stores.invites.get('f2')).toMatchObject({ failedAttempts: 0, platform: { issuer: 'https://moodle.cl', clientId: 'Y' } });
+
+      // Ten concurrent updates: at most MAX are charged (a store may refuse those that find it in use), never more.
+      const updates = (await Promise.all(Array.from({ length: 10 }, () => stores.invites.claimUpdate('f2', at(2000), MAX)))).filter(Boolean);
+      expect(updates.length).toBeGreaterThanOrEqual(1);
+      expect(updates.length).toBeLessThanOrEqual(MAX);
+      expect(await stores.invites.get('f2')).toMatchObject({ failedAttempts: updates.length });
+      while ((await stores.invites.get('f2'))!.failedAttempts < MAX) expect(await stores.invites.claimUpdate('f2', at(2000), MAX)).not.toBeNull();
+      expect(await stores.invites.claimUpdate('f2', at(2000), MAX)).toBeNull();
+      await stores.invites.setPlatform('f2', { issuer: 'https://moodle.cl', clientId: 'Y' }); // one succeeded: its attempt back
+      expect(await stores.invites.claimUpdate('f2', at(2000), MAX)).toMatchObject({ failedAttempts: MAX });
+      // An update is refused once the invitation expired, exactly at its expiry.
+      await stores.invites.setPlatform('f2', { issuer: 'https://moodle.cl', clientId: 'Y' });
+      expect(await stores.invites.claimUpdate('f2', at(HOUR - 1), MAX)).not.toBeNull();
+      await stores.invites.setPlatform('f2', { issuer: 'https://moodle.cl', clientId: 'Y' });
+      expect(await stores.invites.claimUpdate('f2', at(HOUR), MAX)).toBeNull();
     });
   });
 

@@ -78,4 +78,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ LMS_SIMULATOR_PUBLIC_URL: 'http://lms.test:8080/' }).lmsSimulatorPublicUrl).toBe('http://lms.test:8080');
     expect(errorOf({ LMS_SIMULATOR_PUBLIC_URL: 'ftp://x' }).message).toContain('LMS_SIMULATOR_PUBLIC_URL');
   });
+
+  it('REGISTRATION_ALLOW_PRIVATE: off in production unless the operator sets it, on elsewhere (issue #19 §3)', () => {
+    expect(loadConfig(prodEnv).registrationAllowPrivate).toBe(false);
+    expect(loadConfig({ ...prodEnv, REGISTRATION_ALLOW_PRIVATE: 'true' }).registrationAllowPrivate).toBe(true);
+    expect(loadConfig({}).registrationAllowPrivate).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', REGISTRATION_ALLOW_PRIVATE: 'false' }).registrationAllowPrivate).toBe(false);
+    expect(errorOf({ REGISTRATION_ALLOW_PRIVATE: 'quizás' }).message).toContain('REGISTRATION_ALLOW_PRIVATE must be true or false');
+  });
 });

@@ -825,18 +825,38 @@ function toInvite(doc: InviteDoc): RegistrationInvite {
     expiresAt: doc.expiresAt,
     usedAt: doc.usedAt ?? null,
     platform: doc.platform ? { issuer: doc.platform.issuer, clientId: doc.platform.clientId } : null,
+    failedAttempts: doc.failedAttempts ?? 0,
   };
 }
 
+/** Fewer than `max` attempts charged (an invitation stored before issue #19 has no count: 0). */
+const attemptsBelow = (max: number) => ({ $or: [{ failedAttempts: { $lt: max } }, { failedAttempts: { $exists: false } }] });
+
+/**
+ * Every conditional write of an invitation runs under the mutex `invite:<hash>` (FerretDB 1.x runs a
+ * conditional findOneAndUpdate as a read and a write: ten concurrent uses of one invitation all
+ * matched `usedAt: null` — store-contract.test.ts). A use that finds the mutex taken is refused (the
+ * other caller is using it); writes that settle a use (release, setPlatform) wait for it.
+ */
 export class MongoInviteStore implements RegistrationInviteStore {
   private readonly model: Model<InviteDoc>;
+  private readonly mutexes: Model<MutexDoc>;
 
   constructor(conn: Connection) {
     this.model = inviteModel(conn);
+    this.mutexes = mutexModel(conn);
+  }
+
+  private async exclusive<T>(codeHash: string, critical: () => Promise<T>, wait: boolean): Promise<{ busy: true } | { busy: false; value: T }> {
+    for (let tries = 0; ; tries += 1) {
+      const outcome = await withMutex(this.mutexes, `invite:${codeHash}`, critical);
+      if (!outcome.busy || !wait || tries >= 200) return outcome;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 20)));
+    }
   }
 
   async create(invite: RegistrationInvite): Promise<void> {
-    await this.model.create({ _id: invite.codeHash, name: invite.name, createdAt: invite.createdAt, expiresAt: invite.expiresAt, usedAt: null, platform: null });
+    await this.model.create({ _id: invite.codeHash, name: invite.name, createdAt: invite.createdAt, expiresAt: invite.expiresAt, usedAt: null, platform: null, failedAttempts: 0 });
   }
 
   async get(codeHash: string): Promise<RegistrationInvite | null> {
@@ -844,20 +864,33 @@ export class MongoInviteStore implements RegistrationInviteStore {
     return doc ? toInvite(doc) : null;
   }
 
-  async consume(codeHash: string, now: Date): Promise<RegistrationInvite | null> {
-    const doc = await this.model
-      .findOneAndUpdate({ _id: codeHash, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } }, { returnDocument: 'after' })
+  async consume(codeHash: string, now: Date, maxFailedAttempts: number): Promise<RegistrationInvite | null> {
+    const outcome = await this.exclusive(codeHash, () => this.model
+      .findOneAndUpdate({ _id: codeHash, usedAt: null, expiresAt: { $gt: now }, ...attemptsBelow(maxFailedAttempts) }, { $set: { usedAt: now }, $inc: { failedAttempts: 1 } }, { returnDocument: 'after' })
       .lean<InviteDoc>()
-      .exec();
-    return doc ? toInvite(doc) : null;
+      .exec(), false);
+    return !outcome.busy && outcome.value ? toInvite(outcome.value) : null;
   }
 
-  async release(codeHash: string): Promise<void> {
-    await this.model.updateOne({ _id: codeHash, platform: null }, { $set: { usedAt: null } }).exec();
+  async claimUpdate(codeHash: string, now: Date, maxFailedAttempts: number): Promise<RegistrationInvite | null> {
+    const outcome = await this.exclusive(codeHash, () => this.model
+      .findOneAndUpdate({ _id: codeHash, platform: { $ne: null }, expiresAt: { $gt: now }, ...attemptsBelow(maxFailedAttempts) }, { $inc: { failedAttempts: 1 } }, { returnDocument: 'after' })
+      .lean<InviteDoc>()
+      .exec(), false);
+    return !outcome.busy && outcome.value ? toInvite(outcome.value) : null;
+  }
+
+  async release(codeHash: string, maxFailedAttempts: number): Promise<void> {
+    const outcome = await this.exclusive(codeHash, () => this.model.updateOne({ _id: codeHash, platform: null, ...attemptsBelow(maxFailedAttempts) }, { $set: { usedAt: null } }).exec(), true);
+    if (outcome.busy) throw new Error('release: the invitation mutex stayed taken, giving up');
   }
 
   async setPlatform(codeHash: string, platform: { issuer: string; clientId: string }): Promise<void> {
-    await this.model.updateOne({ _id: codeHash }, { $set: { platform: { issuer: platform.issuer, clientId: platform.clientId } } }).exec();
+    const outcome = await this.exclusive(codeHash, async () => {
+      await this.model.updateOne({ _id: codeHash }, { $set: { platform: { issuer: platform.issuer, clientId: platform.clientId } } }).exec();
+      await this.model.updateOne({ _id: codeHash, failedAttempts: { $gt: 0 } }, { $inc: { failedAttempts: -1 } }).exec();
+    }, true);
+    if (outcome.busy) throw new Error('setPlatform: the invitation mutex stayed taken, giving up');
   }
 
   async list(): Promise<RegistrationInvite[]> {

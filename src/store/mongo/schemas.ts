@@ -366,6 +366,8 @@ export interface InviteDoc {
   expiresAt: Date;
   usedAt: Date | null;
   platform: { issuer: string; clientId: string } | null;
+  /** Absent on invitations stored before issue #19: 0. */
+  failedAttempts?: number;
 }
 
 const inviteSchema = new Schema<InviteDoc>(
@@ -376,6 +378,7 @@ const inviteSchema = new Schema<InviteDoc>(
     expiresAt: Date,
     usedAt: nullableDate,
     platform: { type: Schema.Types.Mixed, default: null },
+    failedAttempts: { type: Number, default: 0 },
   },
   { ...OPTIONS, collection: 'sence_registration_invites' },
 );

@@ -253,6 +253,13 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS app_pending_launches_by_expiry ON app_pending_launches (expires_at);
     `,
   },
+  {
+    // Issue #19 §3: an invitation counts its attempts (3 failed attempts spend it).
+    version: 7,
+    sql: `
+      ALTER TABLE app_registration_invites ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */
