@@ -10,7 +10,7 @@ import type { Config } from '../../config';
 import type { Stores } from '../../store/ports';
 import type { AttendanceSession, AuditEvent, Course, LearnerKey, Otec } from '../../domain/types';
 import { CALLBACK_PATH_MAX_LENGTH, LIMIT_MIN, maxSessionLimitMinutes, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
-import { otecsOfPlatform, saveOtecAsPlatformAdmin, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
+import { isSharedOtec, otecsOfPlatform, saveOtecAsPlatformAdmin, sharedOtecCommand, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
 import { learnerKeyId, lookUpLearners } from '../../application/learner-lookup';
 import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
 import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
@@ -110,7 +110,9 @@ export function staffRoutes(deps: StaffDeps): Router {
       saved = await saveOtecAsPlatformAdmin(stores, config.tokenKey, identity.course, result.value, at);
     } catch (err) {
       if (err instanceof AppError && err.code === 'otec-forbidden') {
-        await audit(stores, at, req, identity.learner, identity.course, 'otec-refused', false, `otec ${result.value.rut} belongs to another platform`);
+        const stored = (await stores.otecs.list()).find((o) => o.rut === result.value.rut);
+        const why = stored && isSharedOtec(stored) ? 'is linked to several platforms' : 'belongs to another platform';
+        await audit(stores, at, req, identity.learner, identity.course, 'otec-refused', false, `otec ${result.value.rut} ${why}`);
       }
       throw err;
     }
@@ -209,7 +211,8 @@ export function staffRoutes(deps: StaffDeps): Router {
 }
 
 function publicOtec(o: Otec, withTokenHint: boolean) {
-  return { id: o.id, name: o.name, rut: o.rut, tokenHint: withTokenHint ? o.tokenHint : null };
+  // A shared OTEC (several platforms) is changed only through the CLI (issue #19): the command shown.
+  return { id: o.id, name: o.name, rut: o.rut, tokenHint: withTokenHint ? o.tokenHint : null, sharedCommand: isSharedOtec(o) ? sharedOtecCommand(o) : null };
 }
 
 function settingsValues(course: Course, config: StaffDeps['config']): Record<string, string> {
