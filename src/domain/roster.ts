@@ -22,6 +22,8 @@ export interface CourseRoster {
   course: CourseKey;
   members: RosterMember[];
   fetchedAt: Date;
+  /** The LMS reported more members than the tool reads (NRPS_MAX_MEMBERS / NRPS_MAX_BYTES): cut. */
+  truncated?: boolean;
 }
 
 const LEARNER_ROLE = /(^|[#/])Learner$|membership#Learner$/;

@@ -1001,11 +1001,18 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     it('is empty for an unknown course, keeps the members and the time, and replaces per course', async () => {
       expect(await stores.rosters.get(courseX)).toBeNull();
       await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0 });
-      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0 });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0, truncated: false });
       const second = { ...member, userId: 'user-b', name: null, email: null, sourcedId: null, roles: [], active: false };
       await stores.rosters.save({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
-      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [second], fetchedAt: at(MINUTE), truncated: false });
       expect(await stores.rosters.get(courseY)).toBeNull();
+    });
+
+    it('keeps whether the roster was cut at the member or byte cap (issue #19), and a whole one replaces it', async () => {
+      await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0, truncated: true });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0, truncated: true });
+      await stores.rosters.save({ course: courseX, members: [member], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: at(MINUTE), truncated: false });
     });
 
     it('lists the courses that have a roster', async () => {
