@@ -14,7 +14,7 @@ import { contactAddress } from '../../src/domain/roster';
 let sys: TestSystem;
 let smtp: SmtpSink;
 // 15 January 2026, 09:30 in Santiago (UTC−3): after the digest hour (8).
-const clock = Date.UTC(2026, 0, 15, 12, 30, 0);
+let clock = Date.UTC(2026, 0, 15, 12, 30, 0);
 const staff = (id: string, name: string, email: string) => ({ id, name, givenName: name, familyName: 'x', email, role: 'instructor' as const, customRut: null, sourcedId: '' });
 const USERS = [
   ...DEMO_USERS.filter((u) => u.id !== 'diego'),
@@ -74,4 +74,23 @@ it('sends the digest only to the contact with one valid address, and tells staff
     + 'Corrija el correo en el perfil de cada uno en la plataforma (LMS): cada contacto debe tener una sola dirección.',
   );
   expect(sent.details).toMatchObject({ recipients: 1, invalidContacts: 2 });
+});
+
+it('with no valid contact left, the day\'s digest is not sent and the audit says why and where to fix it', async () => {
+  const course = { issuer: sys.lms!.issuer, clientId: sys.lms!.clientId, contextId: sys.lms!.course.contextId };
+  const roster = (await sys.stores.rosters.get(course))!;
+  const members = roster.members.map((m) => (m.userId === 'prof2' ? { ...m, email: 'prof.dos@example.cl otra@example.cl' } : m));
+  await sys.stores.rosters.save({ ...roster, members, fetchedAt: new Date(clock) });
+  // The error is still open and the next day comes: a digest is due.
+  clock += 24 * 3600 * 1000;
+  const before = smtp.messages.length;
+  expect(await sys.alertDigest!.runOnce()).toEqual({ sent: 0, failed: 0, skipped: 1 });
+  expect(smtp.messages).toHaveLength(before);
+  const failed = (await sys.stores.audit.list({ course, limit: 20 })).find((e) => e.event === 'alert-digest-failed')!;
+  expect(failed.reason).toContain('resumen diario no enviado: ningún contacto tiene un correo válido. Se omitieron 3 contacto(s)');
+  expect(failed.reason).toContain('Profesora Dos («prof.dos@example.cl otra@example.cl»)');
+  expect(failed.reason).toContain('Corrija el correo en el perfil de cada uno en la plataforma (LMS)');
+  // Once a day: a second run the same day writes nothing more.
+  expect(await sys.alertDigest!.runOnce()).toEqual({ sent: 0, failed: 0, skipped: 1 });
+  expect((await sys.stores.audit.list({ course, limit: 50 })).filter((e) => e.event === 'alert-digest-failed')).toHaveLength(1);
 });
