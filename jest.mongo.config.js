@@ -20,6 +20,8 @@ module.exports = {
     '<rootDir>/test/integration/cookieless-launch.test.ts',
     '<rootDir>/test/integration/security-otec-tenancy.test.ts',
     '<rootDir>/test/integration/security-audit-flood.test.ts',
+    '<rootDir>/test/integration/security-audit-bounds.test.ts',
+    '<rootDir>/test/integration/roster-cap.test.ts',
     '<rootDir>/test/integration/security-registration.test.ts',
     '<rootDir>/test/integration/staff-report.test.ts',
     '<rootDir>/test/integration/staff-actions-upload.test.ts',

@@ -55,6 +55,8 @@ export interface Config {
   registrationAllowPrivate: boolean;
   /** Daily alert digest by e-mail (SMTP_URL, ALERT_FROM, ALERT_DIGEST_HOUR); null = off (SMTP_URL unset). */
   alertMail: { smtpUrl: string; from: string; digestHour: number } | null;
+  /** AUDIT_RETENTION_DAYS: audit entries last seen longer ago are deleted by the periodic sweep (issue #19). */
+  auditRetentionDays: number;
   /** Which development defaults are in use (for the start-up warning). */
   devDefaults: string[];
 }
@@ -216,6 +218,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
     registrationAllowPrivate: bool(env, 'REGISTRATION_ALLOW_PRIVATE', !production),
     alertMail,
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 730, 30, 3650),
     devDefaults: Object.freeze(devDefaults) as unknown as string[],
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The periodic clean-up: expired login states, ltijs's expiring records (its own SQLite tables, or
- * its MongoDB collections on servers without TTL indexes) and attendance expiry. Every deletion runs
+ * its MongoDB collections on servers without TTL indexes), audit entries past AUDIT_RETENTION_DAYS
+ * (issue #19) and attendance expiry. Every deletion runs
  * in batches of SWEEP_BATCH rows with a turn of the event loop between batches, so a backlog (say
  * after a week without sweeps) never holds requests up; one sweep never overlaps the next.
  */

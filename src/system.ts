@@ -119,7 +119,7 @@ function trackConnections(server: Server): { drain(): void; settled(): Promise<v
  * no TTL index on FerretDB), and sessions past their limit or attempt TTL (attendance.sweep, which
  * already takes the oldest active sessions a bounded number at a time).
  */
-function sweepTasks(opened: OpenedStores, attendance: AttendanceService): Record<string, SweepTask> {
+function sweepTasks(opened: OpenedStores, attendance: AttendanceService, auditRetentionDays: number): Record<string, SweepTask> {
   const tasks: Record<string, SweepTask> = {
     // Login states are written with the LTI runtime's clock (real time, as the LMS's id_token is
     // checked), so their expiry is judged by it too, not by the attendance clock (`at`): with that
@@ -137,6 +137,9 @@ function sweepTasks(opened: OpenedStores, attendance: AttendanceService): Record
     // ltijs's lifetimes are real time (as its TTL indexes would apply them), not the attendance clock.
     tasks.ltijs = (_at, batch) => sweepLtijsExpired(conn, new Date(), batch);
   }
+  // Audit retention (issue #19): entries last seen more than AUDIT_RETENTION_DAYS ago, in batches
+  // (no TTL index: FerretDB 1.x has none, and the SQLite store needs the sweep anyway).
+  tasks.audit = (at, batch) => opened.stores.audit.deleteOlderThan(new Date(at.getTime() - auditRetentionDays * 24 * 3600 * 1000), batch);
   tasks.attendance = async () => {
     await attendance.sweep();
     return 0; // one pass per sweep
@@ -283,7 +286,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
     : null;
   digestTimer?.unref();
 
-  const sweeper = startSweeper({ tasks: sweepTasks(opened, attendance), now, logger });
+  const sweeper = startSweeper({ tasks: sweepTasks(opened, attendance, config.auditRetentionDays), now, logger });
 
   const closeRest = async (): Promise<void> => {
     if (digestTimer) clearInterval(digestTimer);

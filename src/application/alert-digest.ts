@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CourseKey } from '../domain/types';
 import type { Stores } from '../store/ports';
-import { isStaffMember } from '../domain/roster';
+import { contactAddress, isStaffMember, type RosterMember } from '../domain/roster';
 import { digestContent, digestMessage, isEmptyDigest } from '../domain/alert-digest-message';
 
 export interface MailMessage {
@@ -65,9 +65,21 @@ export class AlertDigestJob {
     const content = digestContent(sessions, state?.lastSentAt ?? null);
     if (isEmptyDigest(content)) return 'skipped';
     const roster = await this.stores.rosters.get(course);
-    const to = [...new Set((roster?.members ?? []).filter((m) => isStaffMember(m) && m.active && m.email).map((m) => m.email as string))];
+    // One validated address per contact (issue #19): an e-mail field holding a list or anything
+    // else is left out, and staff are told so in the digest's audit entry (their audit page).
+    const contacts = (roster?.members ?? []).filter((m) => isStaffMember(m) && m.active && m.email);
+    const invalid = contacts.filter((m) => contactAddress(m.email) === null);
+    const to = [...new Set(contacts.map((m) => contactAddress(m.email)).filter((a): a is string => a !== null))];
+    const leftOut = invalidContactsNote(invalid);
+    if (invalid.length > 0) {
+      this.logger.log('warn', 'alert digest: contacts with an invalid e-mail left out', { contextId: course.contextId, invalidContacts: invalid.length });
+    }
     if (to.length === 0) {
       this.logger.log('warn', 'alert digest: the course has no staff e-mail in its roster', { contextId: course.contextId, issuer: course.issuer });
+      if (invalid.length > 0) {
+        await this.stores.digests.save({ course, lastAttemptDay: today, lastSentAt: state?.lastSentAt ?? null, lastError: 'no valid contact e-mail' });
+        await this.audit(course, now, 'alert-digest-failed', false, `resumen diario no enviado: ningún contacto tiene un correo válido.${leftOut}`, { recipients: 0, invalidContacts: invalid.length });
+      }
       return 'skipped';
     }
     const courseRecord = await this.stores.courses.get(course);
@@ -84,16 +96,25 @@ export class AlertDigestJob {
       const detail = error instanceof Error ? error.message : String(error);
       await this.stores.digests.save({ course, lastAttemptDay: today, lastSentAt: state?.lastSentAt ?? null, lastError: detail.slice(0, 500) });
       this.logger.log('error', 'alert digest could not be sent; it will be tried again tomorrow', { code: 'alert-digest-failed', contextId: course.contextId, error: detail });
-      await this.audit(course, now, 'alert-digest-failed', false, `resumen diario no enviado (se reintenta mañana): ${detail.slice(0, 200)}`, { recipients: to.length });
+      await this.audit(course, now, 'alert-digest-failed', false, `resumen diario no enviado (se reintenta mañana): ${detail.slice(0, 200)}${leftOut}`, { recipients: to.length, invalidContacts: invalid.length });
       return 'failed';
     }
     await this.stores.digests.save({ course, lastAttemptDay: today, lastSentAt: now, lastError: null });
     this.logger.log('info', 'alert digest sent', { contextId: course.contextId, recipients: to.length, open: content.open.length });
-    await this.audit(course, now, 'alert-digest-sent', true, `resumen diario enviado a ${to.length} contacto(s)${codes ? `: errores ${codes}` : ''}`, { recipients: to.length });
+    await this.audit(course, now, 'alert-digest-sent', true, `resumen diario enviado a ${to.length} contacto(s)${codes ? `: errores ${codes}` : ''}${invalid.length ? '.' : ''}${leftOut}`, { recipients: to.length, invalidContacts: invalid.length });
     return 'sent';
   }
 
   private async audit(course: CourseKey, at: Date, event: 'alert-digest-sent' | 'alert-digest-failed', accepted: boolean, reason: string, details: Record<string, unknown>): Promise<void> {
     await this.stores.audit.record({ id: randomUUID(), at, event, accepted, reason, sourceIp: null, learner: null, course, sessionId: null, details });
   }
+}
+
+/** Staff words for the contacts left out (at most 10 named, each e-mail cut), or '' when none. */
+function invalidContactsNote(invalid: readonly RosterMember[]): string {
+  if (invalid.length === 0) return '';
+  const named = invalid.slice(0, 10).map((m) => `${(m.name ?? m.userId).slice(0, 80)} («${(m.email ?? '').replace(/[\r\n]+/g, ' ').slice(0, 80)}»)`);
+  const more = invalid.length > 10 ? ` y ${invalid.length - 10} más` : '';
+  return ` Se omitieron ${invalid.length} contacto(s) cuyo correo en la plataforma no es una dirección válida: ${named.join(', ')}${more}.`
+    + ' Corrija el correo en el perfil de cada uno en la plataforma (LMS): cada contacto debe tener una sola dirección.';
 }

@@ -35,7 +35,7 @@ import { openSecret } from '../domain/token-crypto';
 import { buildCloseForm, buildStartForm, type AutoPostForm } from '../sence/rce-form';
 import { settingsForLearner } from '../domain/enrollment';
 import { deriveCallbackToken, deriveWindowKey, hashCallbackToken, tokenMatches } from '../sence/callback-token';
-import { parseCallbackBody, verifyCallback } from '../sence/verify-callback';
+import { FIELD_NAME_MAX_LENGTH, parseCallbackBody, verifyCallback } from '../sence/verify-callback';
 import { isLinked } from './otec-tenancy';
 
 export interface AttendanceConfig {
@@ -260,7 +260,7 @@ export class AttendanceService {
     }
     const parsed = parseCallbackBody(args.body);
     if (!parsed.ok) {
-      await this.rejectCallback(info, attempt, parsed.step, parsed.reason, args.body, session);
+      await this.rejectCallback(info, attempt, parsed.step, parsed.reason, args.body, session, parsed.field);
       throw new AppError('sence-callback-invalid', 400, 'La respuesta recibida no tiene el formato de SENCE. No se registró nada.');
     }
     const verdict = verifyCallback({ kind, attempt, session, fields: parsed.fields, now });
@@ -461,7 +461,12 @@ export class AttendanceService {
     return session;
   }
 
-  private async rejectCallback(info: RequestInfo, attempt: CallbackAttempt | null, step: string, reason: string, body: unknown, session?: AttendanceSession): Promise<void> {
+  /**
+   * `step` and `reason` come from a fixed set (the verification chain's literals), never from the
+   * request: they make the fingerprint (issue #19). What the poster chose (a field's name) goes only
+   * in the details, cut to FIELD_NAME_MAX_LENGTH.
+   */
+  private async rejectCallback(info: RequestInfo, attempt: CallbackAttempt | null, step: string, reason: string, body: unknown, session?: AttendanceSession, field?: string): Promise<void> {
     const now = this.now();
     const entry: AuditEntry = {
       id: randomUUID(),
@@ -473,7 +478,10 @@ export class AttendanceService {
       learner: session?.learner ?? null,
       course: session?.course ?? null,
       sessionId: session?.id ?? attempt?.sessionId ?? null,
-      details: { attemptId: attempt?.id ?? null, step, fields: summariseBody(body), ...this.provenance(info, session ?? null) },
+      details: {
+        attemptId: attempt?.id ?? null, step, ...(field === undefined ? {} : { field: field.slice(0, FIELD_NAME_MAX_LENGTH) }),
+        fields: summariseBody(body), ...this.provenance(info, session ?? null),
+      },
     };
     // A flood of identical rejections (same step, reason, address and attempt) is one entry with a count.
     const fingerprint = ['callback-rejected', step, reason, info.sourceIp ?? '', attempt?.id ?? '', session?.id ?? ''].join('\u0000');

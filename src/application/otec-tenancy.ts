@@ -59,6 +59,13 @@ export async function saveOtecAsPlatformAdmin(stores: Stores, tokenKey: Buffer, 
       staffHint: `Si este OTEC también dicta cursos en esta plataforma, pida al operador de Asistencia SENCE que lo vincule: npm run cli -- otec link --rut ${input.rut} --platform ${platform.issuer} --client-id ${platform.clientId}`,
     });
   }
+  // Issue #19: an OTEC linked to several platforms is shared; a rename or a new token from one
+  // platform's administrator would change the other platforms' courses. Only the operator changes it.
+  if (existing && isSharedOtec(existing)) {
+    throw new AppError('otec-forbidden', 403, `El OTEC con RUT ${existing.rut} está vinculado a ${(existing.platforms ?? []).length} plataformas: un cambio aquí afectaría los cursos de las otras, por eso solo el operador de Asistencia SENCE puede cambiar su nombre o su token.`, {
+      staffHint: `Pida al operador de Asistencia SENCE que lo cambie en el servidor: ${sharedOtecCommand(existing)}`,
+    });
+  }
   const otec: Otec = {
     id: existing?.id ?? randomUUID(),
     name: input.name,
@@ -70,6 +77,16 @@ export async function saveOtecAsPlatformAdmin(stores: Stores, tokenKey: Buffer, 
     updatedAt: now,
   };
   return { otec: await stores.otecs.save(otec), created: !existing };
+}
+
+/** Linked to more than one platform: changed only through the CLI (issue #19). */
+export function isSharedOtec(otec: Otec): boolean {
+  return (otec.platforms ?? []).length > 1;
+}
+
+/** The operator's command that changes a shared OTEC (its token; `--name` renames it). */
+export function sharedOtecCommand(otec: Pick<Otec, 'rut'>): string {
+  return `npm run cli -- otec rotate --rut ${otec.rut} --token - [--name "NUEVO NOMBRE"]`;
 }
 
 /** An LMS administrator removes an OTEC from their platform (the OTEC stays for other platforms). */

@@ -16,7 +16,7 @@ export interface RosterTarget {
   membershipsUrl: string | null;
 }
 
-export type RosterFailure = 'no-service' | 'unauthorized' | 'refused' | 'timeout' | 'invalid' | 'unreachable';
+export type RosterFailure = 'no-service' | 'unauthorized' | 'refused' | 'timeout' | 'invalid' | 'unreachable' | 'too-large';
 
 export class RosterUnavailableError extends Error {
   constructor(
@@ -29,9 +29,18 @@ export class RosterUnavailableError extends Error {
   }
 }
 
-/** Port: reads every member of a course from the LMS (all pages), or throws RosterUnavailableError. */
+/** What a RosterSource read: the members, and whether the LMS had more than it reads (cut). */
+export interface RosterFetch {
+  members: RosterMember[];
+  truncated: boolean;
+}
+
+/**
+ * Port: reads the members of a course from the LMS (every page, up to the source's caps), or throws
+ * RosterUnavailableError.
+ */
 export interface RosterSource {
-  fetchMembers(target: RosterTarget): Promise<RosterMember[]>;
+  fetchMembers(target: RosterTarget): Promise<RosterFetch>;
 }
 
 export interface RosterView {
@@ -42,12 +51,16 @@ export interface RosterView {
   ageMinutes: number | null;
   /** Spanish: why the roster shown is not fresh from the LMS (null when it is). */
   problem: string | null;
+  /** Spanish: the roster shown was cut at the tool's cap (issue #19); null when whole. */
+  truncatedNotice: string | null;
   failure: { kind: RosterFailure; status: number | null; detail: string } | null;
 }
 
 export const ROSTER_MAX_AGE_MINUTES = 10;
+/** The byte cap named in the 'too-large' message when the caller gives none (the NRPS source's). */
+const ROSTER_MAX_BYTES_DEFAULT = 8 * 1024 * 1024;
 
-function problemText(failure: RosterFailure, status: number | null, timeoutSeconds: number): string {
+function problemText(failure: RosterFailure, status: number | null, timeoutSeconds: number, maxRosterBytes: number): string {
   switch (failure) {
     case 'no-service':
       return 'El LMS no ofrece la lista de participantes del curso (servicio «Names and Roles») en este ingreso.';
@@ -61,6 +74,8 @@ function problemText(failure: RosterFailure, status: number | null, timeoutSecon
       return 'El LMS entregó una lista de participantes que no se pudo leer.';
     case 'unreachable':
       return 'No se pudo conectar con el LMS para pedir la lista de participantes.';
+    case 'too-large':
+      return `El LMS entregó una lista de participantes de más de ${Math.round(maxRosterBytes / 1024 / 1024)} MB en una sola página; la herramienta no lee listas tan grandes.`;
   }
 }
 
@@ -70,7 +85,7 @@ export class RosterService {
   constructor(
     private readonly stores: Stores,
     private readonly source: RosterSource,
-    private readonly options: { maxAgeMinutes?: number; timeoutSeconds: number },
+    private readonly options: { maxAgeMinutes?: number; timeoutSeconds: number; maxRosterBytes?: number },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -79,7 +94,7 @@ export class RosterService {
     const cached = await this.stores.rosters.get(course);
     const maxAgeMs = (this.options.maxAgeMinutes ?? ROSTER_MAX_AGE_MINUTES) * 60_000;
     if (cached && !opts.refresh && this.now().getTime() - cached.fetchedAt.getTime() < maxAgeMs) {
-      return this.view(cached.members, cached.fetchedAt, null);
+      return this.view(cached.members, cached.fetchedAt, null, cached.truncated === true);
     }
     const key = JSON.stringify([course.issuer, course.clientId, course.contextId]);
     const running = this.inFlight.get(key);
@@ -92,28 +107,32 @@ export class RosterService {
   /** The cached roster only (no LMS call): for background jobs that have no launch. */
   async cached(course: CourseKey): Promise<RosterView> {
     const cached = await this.stores.rosters.get(course);
-    return cached ? this.view(cached.members, cached.fetchedAt, null) : this.view(null, null, null);
+    return cached ? this.view(cached.members, cached.fetchedAt, null, cached.truncated === true) : this.view(null, null, null, false);
   }
 
-  private async refresh(course: CourseKey, target: RosterTarget, cached: { members: RosterMember[]; fetchedAt: Date } | null): Promise<RosterView> {
+  private async refresh(course: CourseKey, target: RosterTarget, cached: { members: RosterMember[]; fetchedAt: Date; truncated?: boolean } | null): Promise<RosterView> {
     try {
       if (!target.membershipsUrl) throw new RosterUnavailableError('no-service', null, 'no NRPS claim in the launch');
-      const members = await this.source.fetchMembers(target);
+      const { members, truncated } = await this.source.fetchMembers(target);
       const fetchedAt = this.now();
-      await this.stores.rosters.save({ course, members, fetchedAt });
-      return this.view(members, fetchedAt, null);
+      await this.stores.rosters.save({ course, members, fetchedAt, ...(truncated ? { truncated: true } : {}) });
+      return this.view(members, fetchedAt, null, truncated);
     } catch (error) {
       const e = error instanceof RosterUnavailableError ? error : new RosterUnavailableError('unreachable', null, (error as Error).message);
-      let problem = problemText(e.failure, e.status, this.options.timeoutSeconds);
+      let problem = problemText(e.failure, e.status, this.options.timeoutSeconds, this.options.maxRosterBytes ?? ROSTER_MAX_BYTES_DEFAULT);
       problem += cached
         ? ` Se muestra la lista guardada el ${formatSantiagoDateTime(cached.fetchedAt)} junto con los registros de la herramienta.`
         : ' Se muestran solo los estudiantes que la herramienta ya conoce (los que abrieron el panel o tienen registros).';
-      return this.view(cached?.members ?? null, cached?.fetchedAt ?? null, { kind: e.failure, status: e.status, detail: e.message, problem });
+      return this.view(cached?.members ?? null, cached?.fetchedAt ?? null, { kind: e.failure, status: e.status, detail: e.message, problem }, cached?.truncated === true);
     }
   }
 
-  private view(members: RosterMember[] | null, fetchedAt: Date | null, failure: (RosterView['failure'] & { problem: string }) | null): RosterView {
+  private view(members: RosterMember[] | null, fetchedAt: Date | null, failure: (RosterView['failure'] & { problem: string }) | null, truncated: boolean): RosterView {
+    const n = members?.length ?? 0;
     return {
+      truncatedNotice: truncated && members
+        ? `La plataforma informó más de ${n} participantes; se muestran los primeros ${n} (el máximo que la herramienta lee). Los estudiantes que no están entre ellos aparecen solo si ya tienen registros en la herramienta; sus exportaciones y el resumen diario usan la misma lista.`
+        : null,
       members,
       fetchedAt,
       ageMinutes: fetchedAt ? Math.max(0, Math.floor((this.now().getTime() - fetchedAt.getTime()) / 60_000)) : null,

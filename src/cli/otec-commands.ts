@@ -27,7 +27,7 @@ export const OTEC_USAGE = [
   'Uso:',
   '  npm run cli -- otec add --rut RUT --name TEXTO --token TOKEN|- [--platform ISSUER --client-id ID]',
   '  npm run cli -- otec list',
-  '  npm run cli -- otec rotate --rut RUT --token TOKEN|-',
+  '  npm run cli -- otec rotate --rut RUT --token TOKEN|- [--name TEXTO]',
   '  npm run cli -- otec remove --rut RUT',
   '  npm run cli -- otec link --rut RUT --platform ISSUER --client-id ID',
   '  npm run cli -- otec unlink --rut RUT --platform ISSUER --client-id ID',
@@ -125,8 +125,15 @@ export async function runOtecCli(argv: string[], context: () => Promise<OtecCliC
         const ctx = await context();
         const token = await tokenArg(ctx);
         const otec = await findByRut(ctx, rut);
-        const saved = await ctx.stores.otecs.save({ ...otec, tokenSealed: sealSecret(token, ctx.tokenKey), tokenHint: secretHint(token), updatedAt: ctx.now() });
-        io.out(`Token del OTEC ${saved.name} (RUT ${saved.rut}) reemplazado: termina en …${saved.tokenHint}.`);
+        // --name also renames it (issue #19: an OTEC shared by several platforms is changed only here).
+        let name = otec.name;
+        if (values.name !== undefined) {
+          const r = validateOtecInput({ rut, name: values.name, token: '00000000-0000-0000-0000-000000000000' });
+          if (!r.ok) throw usage(`--name: ${r.errors.name ?? 'nombre no válido'}`);
+          name = r.value.name;
+        }
+        const saved = await ctx.stores.otecs.save({ ...otec, name, tokenSealed: sealSecret(token, ctx.tokenKey), tokenHint: secretHint(token), updatedAt: ctx.now() });
+        io.out(`Token del OTEC ${saved.name} (RUT ${saved.rut}) reemplazado: termina en …${saved.tokenHint}.${name !== otec.name ? ` Nombre anterior: ${otec.name}.` : ''}`);
         return 0;
       }
       case 'remove': {

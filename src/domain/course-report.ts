@@ -170,6 +170,9 @@ export function buildCourseReport(input: ReportInput): CourseReport {
   return { rows, counts, rosterAvailable: input.roster !== null };
 }
 
+/** Rows per page of the report (issue #19). */
+export const REPORT_PAGE_SIZE = 100;
+
 export type ReportSort = 'nombre' | 'estado' | 'avance' | 'accion' | 'ultima';
 export const REPORT_SORTS: readonly ReportSort[] = ['nombre', 'estado', 'avance', 'accion', 'ultima'];
 
@@ -178,6 +181,8 @@ export interface ReportQuery {
   codigoCurso: string | null;
   search: string;
   sort: ReportSort;
+  /** Page of REPORT_PAGE_SIZE rows, from 1 (`pagina`); past the last page, the last one. */
+  page: number;
 }
 
 /** Parses the report's query string (unknown values fall back to "all"/"nombre"). */
@@ -191,6 +196,7 @@ export function parseReportQuery(q: Record<string, unknown>): ReportQuery {
     codigoCurso: action !== '' ? action.slice(0, 60) : null,
     search: one(q.q).trim().slice(0, 100),
     sort: (REPORT_SORTS as readonly string[]).includes(sort) ? (sort as ReportSort) : 'nombre',
+    page: /^\d{1,6}$/.test(one(q.pagina)) && Number(one(q.pagina)) >= 1 ? Number(one(q.pagina)) : 1,
   };
 }
 
@@ -217,4 +223,40 @@ export function filterReport(rows: readonly ReportRow[], query: ReportQuery): Re
     ultima: (a, b) => (b.lastSessionAt?.getTime() ?? 0) - (a.lastSessionAt?.getTime() ?? 0) || byName(a, b),
   };
   return out.sort(cmp[query.sort]);
+}
+
+export interface ReportPage {
+  /** The rows of the page asked for (the last page when it was past the end). */
+  rows: ReportRow[];
+  page: number;
+  /** At least 1 (an empty result is one empty page). */
+  pageCount: number;
+  /** Rows matching every filter (status included). */
+  matching: number;
+  /** Rows matching the search and action, any status: the "Todos" chip. */
+  searchTotal: number;
+  /** Per status, among the rows matching the search and action: the status chips. */
+  searchCounts: Record<LearnerStatus, number>;
+}
+
+/**
+ * The report's page (issue #19): filterReport over the whole roster, then REPORT_PAGE_SIZE rows of
+ * it; the chips count what the search (and action) finds over the whole roster, whatever status
+ * is chosen, so staff see how the matches divide before they pick one.
+ */
+export function pageReport(rows: readonly ReportRow[], query: ReportQuery): ReportPage {
+  const searched = filterReport(rows, { ...query, status: null });
+  const searchCounts = Object.fromEntries(LEARNER_STATUSES.map((s) => [s, 0])) as Record<LearnerStatus, number>;
+  for (const r of searched) searchCounts[r.status] += 1;
+  const matching = query.status ? searched.filter((r) => r.status === query.status) : searched;
+  const pageCount = Math.max(1, Math.ceil(matching.length / REPORT_PAGE_SIZE));
+  const page = Math.min(query.page, pageCount);
+  return {
+    rows: matching.slice((page - 1) * REPORT_PAGE_SIZE, page * REPORT_PAGE_SIZE),
+    page,
+    pageCount,
+    matching: matching.length,
+    searchTotal: searched.length,
+    searchCounts,
+  };
 }

@@ -24,9 +24,19 @@ const text = (value: string | null | undefined): Cell => ({ kind: 'text', value:
 const num = (value: number, decimals = 0): Cell => ({ kind: 'number', value, decimals });
 const when = (value: Date | null): Cell => ({ kind: 'datetime', value });
 
-/** Spreadsheet formula neutralisation: text whose first visible character could start a formula gets a leading apostrophe. */
+/**
+ * The one spreadsheet-formula rule of every export (OWASP "CSV injection"; issue #19): text whose
+ * first visible character — after any spaces, non-breaking or ideographic spaces, tabs or line
+ * breaks — is `=`, `+`, `-`, `@` or their full-width forms `＝ ＋ － ＠` (spreadsheets in an East
+ * Asian locale read these as formula starts too), or that starts with a tab, CR or LF, gets a
+ * leading apostrophe. Used by the report and sessions exports (CSV and XLSX, src/web/exports) and
+ * the attendance CSV (src/web/csv.ts). XLSX cells are written as strings, never formulas, but get
+ * the same rule: a cell copied, re-typed or saved as CSV would otherwise become one.
+ */
+const FORMULA_START = /^[\s\u00a0\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\t\r\n]/;
+
 export function neutralizeFormula(value: string): string {
-  return /^[\s]*[=+\-@]/.test(value) || /^[\t\r\n]/.test(value) ? `'${value}` : value;
+  return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
 const SESSION_STATE: Record<AttendanceSession['state'], string> = {

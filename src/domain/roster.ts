@@ -22,6 +22,8 @@ export interface CourseRoster {
   course: CourseKey;
   members: RosterMember[];
   fetchedAt: Date;
+  /** The LMS reported more members than the tool reads (NRPS_MAX_MEMBERS / NRPS_MAX_BYTES): cut. */
+  truncated?: boolean;
 }
 
 const LEARNER_ROLE = /(^|[#/])Learner$|membership#Learner$/;
@@ -52,4 +54,27 @@ export function memberFromNrps(raw: unknown): RosterMember | null {
     roles: Array.isArray(m.roles) ? m.roles.filter((r): r is string => typeof r === 'string').slice(0, 20) : [],
     active: m.status === undefined || m.status === 'Active',
   };
+}
+
+const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const LOCAL_PART = new RegExp(`^${ATOM}(?:\\.${ATOM})*$`);
+const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * The e-mail address of a contact (issue #19): exactly one address, `local@domain.tld` — a dot-atom
+ * local part of at most 64 characters, a domain of DNS labels (at most 63 each) ending in a
+ * top-level domain of letters, 254 characters in all — or null. A list (`a@x.cl, b@y.cl`, `;`,
+ * spaces), a display name (`Ivo <ivo@a.cl>`), quotes or line breaks are not one address: nodemailer
+ * would split or interpret them and the digest would go to addresses nobody chose as contacts.
+ */
+export function contactAddress(email: string | null): string | null {
+  const value = (email ?? '').trim();
+  if (value === '' || value.length > 254) return null;
+  const at = value.lastIndexOf('@');
+  if (at <= 0) return null;
+  const local = value.slice(0, at);
+  const labels = value.slice(at + 1).split('.');
+  if (local.length > 64 || !LOCAL_PART.test(local)) return null;
+  if (labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l)) || !/^[A-Za-z]{2,63}$/.test(labels[labels.length - 1] ?? '')) return null;
+  return value;
 }

@@ -2,15 +2,22 @@
  * RosterSource adapter: LTI Names and Role Provisioning Services 2.0 over HTTP. The access token
  * comes from ltijs (client_credentials with our key, cached by ltijs per platform and scope); the
  * membership pages are fetched here so that each has a timeout and `Link: rel="next"` is followed
- * only on the LMS's own origin (the bearer token never leaves it).
+ * only on the LMS's own origin (the bearer token never leaves it). Issue #19: at most NRPS_MAX_MEMBERS
+ * members and NRPS_MAX_BYTES bytes are read (each body streamed against the byte budget); past the
+ * member cap, or the byte cap after the first page, the roster is cut and marked `truncated`.
  * @see https://www.imsglobal.org/spec/lti-nrps/v2p0#limit-query-parameter
  */
 import type { Provider } from 'ltijs';
 import { memberFromNrps, type RosterMember } from '../domain/roster';
-import { RosterUnavailableError, type RosterSource, type RosterTarget } from '../application/roster-service';
+import { RosterUnavailableError, type RosterFetch, type RosterSource, type RosterTarget } from '../application/roster-service';
 
 export const NRPS_SCOPE = 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly';
 const MEDIA_TYPE = 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json';
+
+/** Members read at most (issue #19): past it the roster is cut and staff are told. */
+export const NRPS_MAX_MEMBERS = 5_000;
+/** Bytes read at most over every page of one roster (issue #19), streamed: never more in memory. */
+export const NRPS_MAX_BYTES = 8 * 1024 * 1024;
 
 export interface NrpsOptions {
   /** Whole fetch (token and every page) must finish within this. */
@@ -19,6 +26,32 @@ export interface NrpsOptions {
   pageSize?: number;
   /** Stops (as an error) after this many pages: a paging loop in the LMS must not hang the report. */
   maxPages?: number;
+  /** Members kept at most (NRPS_MAX_MEMBERS); past it the roster is cut (`truncated`). */
+  maxMembers?: number;
+  /** Bytes read at most over every page (NRPS_MAX_BYTES). */
+  maxBytes?: number;
+}
+
+/**
+ * The body of `res` as text, read chunk by chunk; null (and the rest of the body cancelled) as
+ * soon as it passes `budget` bytes, so an answer of any size never costs more than the budget.
+ */
+async function readCapped(res: Response, budget: number): Promise<{ text: string; bytes: number } | null> {
+  if (!res.body) return { text: '', bytes: 0 };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > budget) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), bytes };
 }
 
 /** The URL of `rel="next"` in a Link header, if any (RFC 8288). */
@@ -36,8 +69,10 @@ type ProviderLike = Pick<typeof Provider, 'getPlatform'>;
 export function nrpsRosterSource(provider: ProviderLike, options: NrpsOptions): RosterSource {
   const pageSize = options.pageSize ?? 100;
   const maxPages = options.maxPages ?? 200;
+  const maxMembers = options.maxMembers ?? NRPS_MAX_MEMBERS;
+  const maxBytes = options.maxBytes ?? NRPS_MAX_BYTES;
   return {
-    async fetchMembers(target: RosterTarget): Promise<RosterMember[]> {
+    async fetchMembers(target: RosterTarget): Promise<RosterFetch> {
       if (!target.membershipsUrl) throw new RosterUnavailableError('no-service', null, 'no NRPS claim');
       const deadline = Date.now() + options.timeoutMs;
       const remaining = (): number => Math.max(1, deadline - Date.now());
@@ -62,8 +97,16 @@ export function nrpsRosterSource(provider: ProviderLike, options: NrpsOptions): 
       const first = new URL(target.membershipsUrl);
       if (!first.searchParams.has('limit')) first.searchParams.set('limit', String(pageSize));
       let url: string | null = first.toString();
-      const members: RosterMember[] = [];
+      // A member listed on two pages (the roster changed while paging) counts once.
+      const members = new Map<string, RosterMember>();
+      let bytesRead = 0;
+      let truncated = false;
       for (let page = 1; url; page += 1) {
+        // The cap reached and the LMS says there is more: cut here, without asking for the next page.
+        if (members.size >= maxMembers) {
+          truncated = true;
+          break;
+        }
         if (page > maxPages) throw new RosterUnavailableError('invalid', null, `more than ${maxPages} pages`);
         let res: Response;
         try {
@@ -81,8 +124,19 @@ export function nrpsRosterSource(provider: ProviderLike, options: NrpsOptions): 
         if (!res.ok) throw new RosterUnavailableError('refused', res.status, `page ${page}: HTTP ${res.status}`);
         let body: unknown;
         try {
-          body = await res.json();
+          const read = await readCapped(res, maxBytes - bytesRead);
+          if (read === null) {
+            // Past the byte cap: a later page cuts the roster; a first page alone that large is refused.
+            if (members.size > 0) {
+              truncated = true;
+              break;
+            }
+            throw new RosterUnavailableError('too-large', res.status, `page ${page}: more than ${maxBytes} bytes`);
+          }
+          bytesRead += read.bytes;
+          body = JSON.parse(read.text);
         } catch (error) {
+          if (error instanceof RosterUnavailableError) throw error;
           const name = (error as Error).name;
           if (name === 'TimeoutError' || name === 'AbortError') throw new RosterUnavailableError('timeout', null, `page ${page} timed out`);
           throw new RosterUnavailableError('invalid', res.status, `page ${page}: not JSON`);
@@ -91,15 +145,19 @@ export function nrpsRosterSource(provider: ProviderLike, options: NrpsOptions): 
         if (!Array.isArray(list)) throw new RosterUnavailableError('invalid', res.status, `page ${page}: no members array`);
         for (const raw of list) {
           const m = memberFromNrps(raw);
-          if (m) members.push(m);
+          if (!m || members.has(m.userId)) continue;
+          if (members.size >= maxMembers) {
+            truncated = true;
+            break;
+          }
+          members.set(m.userId, m);
         }
+        if (truncated) break;
         const next = nextLink(res.headers.get('link'));
         if (next && new URL(next, url).origin !== origin) throw new RosterUnavailableError('invalid', null, 'next page on another origin');
         url = next ? new URL(next, url).toString() : null;
       }
-      // A member listed on two pages (the roster changed while paging) counts once.
-      const unique = new Map(members.map((m) => [m.userId, m]));
-      return [...unique.values()];
+      return { members: [...members.values()], truncated };
     },
   };
 }

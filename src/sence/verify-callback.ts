@@ -34,14 +34,18 @@ export const FIELD_NAME_MAX_LENGTH = 64;
 
 export type ParsedCallbackBody =
   | { ok: true; fields: Record<string, string>; raw: Record<string, string> }
-  | { ok: false; code: 'sence-callback-invalid'; step: string; reason: string };
+  | { ok: false; code: 'sence-callback-invalid'; step: string; reason: string; field?: string };
 
 function isKnownField(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(CALLBACK_FIELDS, name);
 }
 
-function bodyError(step: string, reason: string): ParsedCallbackBody {
-  return { ok: false, code: 'sence-callback-invalid', step, reason };
+/**
+ * `reason` is one of a fixed set (it is part of the audit fingerprint, issue #19); the name of the
+ * offending field, chosen by whoever posted, goes apart in `field` (the audit details, cut).
+ */
+function bodyError(step: string, reason: string, field?: string): ParsedCallbackBody {
+  return field === undefined ? { ok: false, code: 'sence-callback-invalid', step, reason } : { ok: false, code: 'sence-callback-invalid', step, reason, field };
 }
 
 export function parseCallbackBody(body: unknown): ParsedCallbackBody {
@@ -57,15 +61,15 @@ export function parseCallbackBody(body: unknown): ParsedCallbackBody {
     const name = rawName.trim();
     if (name.length > FIELD_NAME_MAX_LENGTH) return bodyError('field-name', `field name longer than ${FIELD_NAME_MAX_LENGTH} characters`);
     // REFERENCE §3: each field is posted once; a repeated field is not SENCE's form.
-    if (Array.isArray(value)) return bodyError('duplicate-field', `field "${name}" sent more than once`);
-    if (seen.has(name)) return bodyError('duplicate-field', `field "${name}" sent more than once (names differ only by spaces)`);
+    if (Array.isArray(value)) return bodyError('duplicate-field', 'field sent more than once', name);
+    if (seen.has(name)) return bodyError('duplicate-field', 'field sent more than once', name);
     seen.add(name);
     // RCE M6 §3: every callback field is a plain form text value.
-    if (typeof value !== 'string') return bodyError('field-type', `field "${name}" is not plain text`);
+    if (typeof value !== 'string') return bodyError('field-type', 'field is not plain text', name);
     if (isKnownField(name)) {
       // RCE M6 §3: each callback field has a maximum length.
       const max = CALLBACK_FIELDS[name] ?? 0;
-      if (value.length > max) return bodyError('field-length', `field "${name}" has ${value.length} characters, max ${max}`);
+      if (value.length > max) return bodyError('field-length', `field longer than its maximum`, name);
       fields.push([name, value]);
       raw.push([name, value]);
     } else {

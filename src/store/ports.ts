@@ -141,6 +141,8 @@ export interface AuditFilter {
   accepted?: boolean;
   learner?: LearnerKey;
   limit: number;
+  /** Entries to skip first, in the same order (the audit page's pages); 0 when absent. */
+  offset?: number;
 }
 
 export interface AuditLog {
@@ -153,6 +155,11 @@ export interface AuditLog {
   recordRepeatable(entry: AuditEntry, fingerprint: string, since: Date): Promise<void>;
   /** Newest first (by first occurrence); every filter given applies. count and lastAt are always set. */
   list(filter: AuditFilter): Promise<AuditEntry[]>;
+  /**
+   * Retention (issue #19): deletes at most `limit` entries whose last occurrence (lastAt) is before
+   * `before`, oldest first; returns how many. The periodic sweep calls it in batches.
+   */
+  deleteOlderThan(before: Date, limit: number): Promise<number>;
 }
 
 /** One-time dynamic-registration invitations (`platform invite`). */

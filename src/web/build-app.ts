@@ -22,7 +22,7 @@ import { coordinatorRoutes } from './routes/coordinator-routes';
 import { staffHomeRoutes } from './routes/staff-home-routes';
 import { RosterService } from '../application/roster-service';
 import { AlertService } from '../application/alert-service';
-import { nrpsRosterSource } from '../lti/nrps-roster-source';
+import { NRPS_MAX_BYTES, nrpsRosterSource } from '../lti/nrps-roster-source';
 import { ltiRequestShape, requestHygiene } from './request-shape';
 import { ltikPlatformOriginCheck, noStore, originCheck } from './origin-check';
 import { DEFAULT_RATE_LIMITS, rateLimits, type RateLimits } from './rate-limit';
@@ -139,7 +139,7 @@ export function buildApp(deps: AppDeps): Express {
   // pages, exports, actions (after the existing staff routes).
   const now = deps.now ?? (() => new Date());
   const rosterTimeoutMs = deps.rosterTimeoutMs ?? ROSTER_TIMEOUT_MS;
-  const roster = new RosterService(stores, nrpsRosterSource(lti.provider, { timeoutMs: rosterTimeoutMs }), { timeoutSeconds: Math.ceil(rosterTimeoutMs / 1000) }, now);
+  const roster = new RosterService(stores, nrpsRosterSource(lti.provider, { timeoutMs: rosterTimeoutMs }), { timeoutSeconds: Math.ceil(rosterTimeoutMs / 1000), maxRosterBytes: NRPS_MAX_BYTES }, now);
   const coordinator = { stores, roster, alerts: new AlertService(stores), logger, now };
   ltiHost.use(staffHomeRoutes(coordinator));
   ltiHost.use(learnerRoutes({ stores, attendance, logger, config }));

@@ -63,6 +63,16 @@ describe('npm run cli -- otec …', () => {
     expect(await registry.stores.otecs.list()).toEqual([]);
   });
 
+  it('rotate --name renames it too (issue #19: the one way to rename an OTEC shared by several platforms)', async () => {
+    expect(await otec('add', '--rut', '78333444-5', '--name', 'Antes', '--token', TOKEN_B)).toBe(0);
+    expect(await otec('rotate', '--rut', '78333444-5', '--token', '-', '--name', 'Después')).toBe(0);
+    expect(out[1]).toBe(`Token del OTEC Después (RUT 78333444-5) reemplazado: termina en …${secretHint(TOKEN_B)}. Nombre anterior: Antes.`);
+    expect(await otec('rotate', '--rut', '78333444-5', '--token', '-', '--name', '')).toBe(2);
+    expect(err.join('\n')).toContain('--name: ');
+    expect((await registry.stores.otecs.list()).find((o) => o.rut === '78333444-5')?.name).toBe('Después');
+    expect(await otec('remove', '--rut', '78333444-5')).toBe(0);
+  });
+
   it('refuses to remove an OTEC a course uses', async () => {
     await otec('add', '--rut', '76123456-0', '--name', 'En Uso', '--token', TOKEN_B);
     const o = (await registry.stores.otecs.list())[0]!;

@@ -123,6 +123,50 @@ describe('LMS administrators of two platforms', () => {
   });
 });
 
+describe('an OTEC linked to two platforms (issue #19): changed only through the CLI', () => {
+  const SHARED_RUT = '79555663-K';
+  const sharedToken = 'E1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D';
+  let shared: Otec;
+  beforeAll(async () => {
+    const now = new Date();
+    shared = await sys.stores.otecs.save({
+      id: 'otec-shared', name: 'OTEC Compartida', rut: SHARED_RUT, tokenSealed: sealSecret(sharedToken, sys.config.tokenKey), tokenHint: secretHint(sharedToken),
+      platforms: [{ issuer: sys.lms!.issuer, clientId: sys.lms!.clientId }, { issuer: b.issuer, clientId: 'cliente-b' }], createdAt: now, updatedAt: now,
+    });
+  });
+
+  it.each([['A', () => sys.lms!], ['B', () => b]])('%s\'s administrator cannot rename it or replace its token: 403 otec-forbidden with the exact CLI command, nothing changed, audited', async (_name, platform) => {
+    const admin = await launchOn(platform(), 'diego', { admin: true });
+    const res = await staffPost(admin, 'otecs', { name: 'Renombrada', rut: SHARED_RUT, token: ATTACKER_TOKEN });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain(`El OTEC con RUT ${SHARED_RUT} está vinculado a 2 plataformas: un cambio aquí afectaría los cursos de las otras, por eso solo el operador de Asistencia SENCE puede cambiar su nombre o su token.`);
+    expect(res.text).toContain(`npm run cli -- otec rotate --rut ${SHARED_RUT} --token -`);
+    expect(await sys.stores.otecs.get(shared.id)).toEqual(shared);
+    const audit = await sys.stores.audit.list({ limit: 5 });
+    expect(audit.some((e) => e.event === 'otec-refused' && e.reason === `otec ${SHARED_RUT} is linked to several platforms`)).toBe(true);
+  });
+
+  it('the settings page tells the administrator so, in Spanish, with the command; a single-platform OTEC keeps the form', async () => {
+    const admin = await launchOn(b, 'diego', { admin: true });
+    const page = await settingsPage(admin);
+    expect(page.status).toBe(200);
+    const item = /<li[^>]*data-otec-rut="79555663-K"[^>]*>[\s\S]*?<\/li>/.exec(page.text)?.[0] ?? '';
+    expect(item).toContain('Compartido con otra plataforma: solo el operador de Asistencia SENCE puede cambiar su nombre o su token');
+    expect(item).toContain(`npm run cli -- otec rotate --rut ${SHARED_RUT} --token -`);
+  });
+
+  it('unlinking it from one\'s own platform is still allowed (it changes only this platform)', async () => {
+    const admin = await launchOn(b, 'diego', { admin: true });
+    const res = await staffPost(admin, `otecs/${shared.id}/unlink`, {});
+    expect(res.status).toBe(200);
+    expect((await sys.stores.otecs.get(shared.id))?.platforms).toEqual([{ issuer: sys.lms!.issuer, clientId: sys.lms!.clientId }]);
+    // Now linked to A alone: A's administrator manages it from the page again.
+    const adminA = await launchOn(sys.lms!, 'diego', { admin: true });
+    const renamed = await staffPost(adminA, 'otecs', { name: 'OTEC Compartida', rut: SHARED_RUT, token: sharedToken });
+    expect(renamed.status).toBe(200);
+  });
+});
+
 describe('migration of OTECs stored before links existed', () => {
   it('links a legacy OTEC to the platforms of the courses that use it; one no course uses stays unlinked; idempotent', async () => {
     const now = new Date();

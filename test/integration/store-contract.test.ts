@@ -941,6 +941,31 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       await stores.audit.record(second);
       expect((await stores.audit.list({ limit: 10 })).map((e) => e.reason)).toEqual(['second', 'first']);
     });
+
+    it('pages with offset, the filters still applied (issue #19: the audit page is paginated)', async () => {
+      const entries = Array.from({ length: 7 }, (_, i) => newAudit({ at: at(i * 1000), reason: `r${i}`, accepted: i % 2 === 0 }));
+      for (const e of entries) await stores.audit.record(e);
+      const reasons = async (filter: Parameters<Stores['audit']['list']>[0]) => (await stores.audit.list(filter)).map((e) => e.reason);
+      expect(await reasons({ limit: 3 })).toEqual(['r6', 'r5', 'r4']);
+      expect(await reasons({ limit: 3, offset: 3 })).toEqual(['r3', 'r2', 'r1']);
+      expect(await reasons({ limit: 3, offset: 6 })).toEqual(['r0']);
+      expect(await reasons({ limit: 3, offset: 7 })).toEqual([]);
+      expect(await reasons({ course: courseX, accepted: true, limit: 2, offset: 2 })).toEqual(['r2', 'r0']);
+    });
+
+    it('deleteOlderThan removes entries whose last occurrence is before the date, at most limit of them (issue #19: the log is bounded)', async () => {
+      const old1 = newAudit({ at: at(0), reason: 'old1' });
+      const old2 = newAudit({ at: at(1000), reason: 'old2' });
+      const old3 = newAudit({ at: at(2000), reason: 'old3' });
+      // First seen long ago but repeated recently: kept (its last occurrence is recent).
+      const repeated = newAudit({ at: at(500), reason: 'repeated', count: 4, lastAt: at(10 * MINUTE) });
+      const recent = newAudit({ at: at(10 * MINUTE), reason: 'recent' });
+      for (const e of [old1, old2, old3, repeated, recent]) await stores.audit.record(e);
+      expect(await stores.audit.deleteOlderThan(at(5 * MINUTE), 2)).toBe(2);
+      expect(await stores.audit.deleteOlderThan(at(5 * MINUTE), 2)).toBe(1);
+      expect(await stores.audit.deleteOlderThan(at(5 * MINUTE), 2)).toBe(0);
+      expect((await stores.audit.list({ limit: 10 })).map((e) => e.reason)).toEqual(['recent', 'repeated']);
+    });
   });
 
   describe('readiness', () => {
@@ -1014,11 +1039,18 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     it('is empty for an unknown course, keeps the members and the time, and replaces per course', async () => {
       expect(await stores.rosters.get(courseX)).toBeNull();
       await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0 });
-      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0 });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0, truncated: false });
       const second = { ...member, userId: 'user-b', name: null, email: null, sourcedId: null, roles: [], active: false };
       await stores.rosters.save({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
-      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [second], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [second], fetchedAt: at(MINUTE), truncated: false });
       expect(await stores.rosters.get(courseY)).toBeNull();
+    });
+
+    it('keeps whether the roster was cut at the member or byte cap (issue #19), and a whole one replaces it', async () => {
+      await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0, truncated: true });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0, truncated: true });
+      await stores.rosters.save({ course: courseX, members: [member], fetchedAt: at(MINUTE) });
+      expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: at(MINUTE), truncated: false });
     });
 
     it('lists the courses that have a roster', async () => {

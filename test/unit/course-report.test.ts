@@ -1,5 +1,5 @@
 /** Issue #9: the report's statuses and filters, staff alerts, the NRPS Link header, and the Spanish labels (pure). */
-import { buildCourseReport, filterReport, parseReportQuery, type ReportRow } from '../../src/domain/course-report';
+import { buildCourseReport, filterReport, pageReport, parseReportQuery, REPORT_PAGE_SIZE, type ReportRow } from '../../src/domain/course-report';
 import { openStaffAlerts } from '../../src/domain/staff-alerts';
 import { neutralizeFormula } from '../../src/domain/export-table';
 import { nextLink } from '../../src/lti/nrps-roster-source';
@@ -119,11 +119,14 @@ describe('parseReportQuery and filterReport: the report page\'s filters and sort
   const subs = (query: Partial<ReturnType<typeof parseReportQuery>>) => filterReport(rows, { ...parseReportQuery({}), ...query }).map((r) => r.sub);
 
   it('reads the query string, with defaults for anything missing or unknown', () => {
-    expect(parseReportQuery({})).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre' });
-    expect(parseReportQuery({ estado: 'al-dia', accion: '  ACCION-A  ', q: '  ana ', orden: 'avance' })).toEqual({ status: 'al-dia', codigoCurso: 'ACCION-A', search: 'ana', sort: 'avance' });
+    expect(parseReportQuery({})).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre', page: 1 });
+    expect(parseReportQuery({ estado: 'al-dia', accion: '  ACCION-A  ', q: '  ana ', orden: 'avance' })).toEqual({ status: 'al-dia', codigoCurso: 'ACCION-A', search: 'ana', sort: 'avance', page: 1 });
     expect(parseReportQuery({ estado: ['con-error', 'al-dia'], orden: ['ultima'] })).toMatchObject({ status: 'con-error', sort: 'ultima' });
-    expect(parseReportQuery({ estado: [7], accion: { a: 1 }, q: 5, orden: 'x' })).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre' });
-    expect(parseReportQuery({ estado: '', accion: [7], q: [null] })).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre' });
+    expect(parseReportQuery({ estado: [7], accion: { a: 1 }, q: 5, orden: 'x' })).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre', page: 1 });
+    // Issue #19: the page (pagina), a whole number from 1; anything else is page 1.
+    expect(parseReportQuery({ pagina: '3' }).page).toBe(3);
+    for (const bad of ['0', '-1', 'x', '1.5', '1234567', '']) expect([bad, parseReportQuery({ pagina: bad }).page]).toEqual([bad, 1]);
+    expect(parseReportQuery({ estado: '', accion: [7], q: [null] })).toEqual({ status: null, codigoCurso: null, search: '', sort: 'nombre', page: 1 });
     expect(parseReportQuery({ accion: 'A'.repeat(70), q: 'b'.repeat(120) })).toMatchObject({ codigoCurso: 'A'.repeat(60), search: 'b'.repeat(100) });
     expect(parseReportQuery({ accion: '   ' }).codigoCurso).toBeNull();
     for (const sort of ['nombre', 'estado', 'avance', 'accion', 'ultima']) expect(parseReportQuery({ orden: sort }).sort).toBe(sort);
@@ -191,5 +194,31 @@ describe('buildCourseReport without the LMS roster (Names and Roles unavailable)
     expect(report.rows.find((r) => r.sub === 'b')?.runFix).toBe(
       'El LMS no envía su RUN (ni al entrar ni en la lista de participantes): complete el «Número de ID» del usuario (Moodle) o el SIS ID (Canvas), o configure el parámetro rut.',
     );
+  });
+});
+
+describe('pageReport (issue #19): one page of the filtered rows, chips counting the search over all of them', () => {
+  const make = (n: number, status: ReportRow['status'] = 'sin-marca'): ReportRow[] =>
+    Array.from({ length: n }, (_, i) => ({ sub: `u${i}`, name: `Persona ${String(i).padStart(4, '0')}`, status } as unknown as ReportRow));
+
+  it(`exactly ${REPORT_PAGE_SIZE} rows are one page; one more makes a second page of one row`, () => {
+    expect(pageReport(make(REPORT_PAGE_SIZE), parseReportQuery({}))).toMatchObject({ page: 1, pageCount: 1, matching: REPORT_PAGE_SIZE });
+    const over = make(REPORT_PAGE_SIZE + 1);
+    expect(pageReport(over, parseReportQuery({})).rows).toHaveLength(REPORT_PAGE_SIZE);
+    const second = pageReport(over, parseReportQuery({ pagina: '2' }));
+    expect(second).toMatchObject({ page: 2, pageCount: 2, matching: REPORT_PAGE_SIZE + 1 });
+    expect(second.rows.map((r) => r.sub)).toEqual([`u${REPORT_PAGE_SIZE}`]);
+    // Past the last page: the last page.
+    expect(pageReport(over, parseReportQuery({ pagina: '9' })).page).toBe(2);
+    expect(pageReport([], parseReportQuery({}))).toMatchObject({ page: 1, pageCount: 1, matching: 0, rows: [] });
+  });
+
+  it('the chips count the search over every row whatever status is chosen; the table holds the status', () => {
+    const rows = [...make(3, 'al-dia'), ...make(2, 'con-error').map((r, i) => ({ ...r, sub: `e${i}`, name: `Otra ${i}` }))];
+    const p = pageReport(rows, parseReportQuery({ q: 'persona', estado: 'con-error' }));
+    expect(p.searchTotal).toBe(3);
+    expect(p.searchCounts['al-dia']).toBe(3);
+    expect(p.searchCounts['con-error']).toBe(0);
+    expect(p.rows).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { SCOPE, rolesOf, serviceUrls } from './claims';
+import { ROLE, SCOPE, rolesOf, serviceUrls } from './claims';
 import { findUser, type SimContext } from './context';
 import { SimError } from './errors';
 import { verifyToolJwt } from './keys';
@@ -257,13 +257,25 @@ export function servicesRouter(ctx: SimContext, nrps: NrpsBehaviour = { failWith
       roles: rolesOf(u),
     }));
     if (role) members = members.filter((m) => m.roles.some((r) => r === role || r.endsWith(`#${role}`)));
+    // Synthetic learners (nrps.extraLearners), made only for the page asked: a 100,000-member roster
+    // costs the simulator one page at a time.
+    const extra = role && role !== 'Learner' && !role.endsWith('#Learner') ? 0 : Math.max(0, nrps.extraLearners ?? 0);
+    const synthetic = (i: number) => {
+      const n = String(i + 1).padStart(6, '0');
+      return { status: 'Active', name: `Estudiante Sintético ${n}`, given_name: 'Estudiante', family_name: `Sintético ${n}`, email: `sint-${n}@example.com`, user_id: `sint-${n}`, roles: [ROLE.learner] };
+    };
+    const syntheticRange = (from: number, to: number) => Array.from({ length: Math.max(0, Math.min(to, extra) - from) }, (_, k) => synthetic(from + k));
     // An LMS caps the page size it serves (nrps.pageSize), whatever limit the tool asked for.
-    const asked = limitOf(req);
+    const asked = nrps.ignoreLimit ? undefined : limitOf(req);
     const limit = nrps.pageSize === null ? asked : Math.min(asked ?? nrps.pageSize, nrps.pageSize);
     const page = Math.max(1, Number.parseInt(typeof req.query.page === 'string' ? req.query.page : '1', 10) || 1);
-    if (limit !== undefined) {
-      const total = members.length;
-      members = members.slice((page - 1) * limit, page * limit);
+    if (limit === undefined) {
+      members = [...members, ...syntheticRange(0, extra)];
+    } else {
+      const total = members.length + extra;
+      const start = (page - 1) * limit;
+      const end = page * limit;
+      members = [...members.slice(start, end), ...syntheticRange(Math.max(0, start - members.length), end - members.length)];
       if (page * limit < total) {
         const next = new URL(`${ctx.url}${req.originalUrl}`);
         next.searchParams.set('page', String(page + 1));

@@ -121,6 +121,13 @@ export interface NrpsBehaviour {
   pageSize: number | null;
   /** Membership requests received (each page counts). */
   requests: number;
+  /**
+   * Synthetic learners served after the course's users (issue #19: a huge roster), generated page by
+   * page: `user_id` `sint-000001`…, name `Estudiante Sintético 000001`…; 0 (or absent) = none.
+   */
+  extraLearners?: number;
+  /** Serve every member on one page whatever `limit` asks (an LMS that ignores it). */
+  ignoreLimit?: boolean;
 }
 
 export interface LmsSimulator {

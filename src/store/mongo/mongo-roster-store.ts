@@ -12,6 +12,8 @@ interface RosterDoc {
   course: { issuer: string; clientId: string; contextId: string };
   members: RosterMember[];
   fetchedAt: Date;
+  /** Issue #19: the LMS had more members than the tool reads; absent before. */
+  truncated?: boolean;
 }
 
 const rosterSchema = new Schema<RosterDoc>(
@@ -20,6 +22,7 @@ const rosterSchema = new Schema<RosterDoc>(
     course: { issuer: String, clientId: String, contextId: String },
     members: { type: Schema.Types.Mixed, default: [] },
     fetchedAt: Date,
+    truncated: { type: Boolean, default: false },
   },
   { versionKey: false, minimize: false, id: false, autoIndex: false, collection: 'sence_course_rosters' },
 );
@@ -46,6 +49,7 @@ export class MongoRosterStore implements RosterStore {
       course: { issuer: doc.course.issuer, clientId: doc.course.clientId, contextId: doc.course.contextId },
       members: doc.members.map((m) => ({ ...m, roles: [...m.roles] })),
       fetchedAt: new Date(doc.fetchedAt),
+      truncated: doc.truncated === true,
     };
   }
 
@@ -61,7 +65,7 @@ export class MongoRosterStore implements RosterStore {
     await this.model
       .replaceOne(
         { _id: courseDocId(c) },
-        { course: { issuer: c.issuer, clientId: c.clientId, contextId: c.contextId }, members: roster.members, fetchedAt: roster.fetchedAt },
+        { course: { issuer: c.issuer, clientId: c.clientId, contextId: c.contextId }, members: roster.members, fetchedAt: roster.fetchedAt, truncated: roster.truncated === true },
         { upsert: true },
       )
       .exec();

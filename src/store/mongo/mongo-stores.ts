@@ -811,8 +811,27 @@ export class MongoAuditLog implements AuditLog {
     if (filter.course) Object.assign(query, { 'course.issuer': filter.course.issuer, 'course.clientId': filter.course.clientId, 'course.contextId': filter.course.contextId });
     if (filter.learner) Object.assign(query, { 'learner.issuer': filter.learner.issuer, 'learner.clientId': filter.learner.clientId, 'learner.sub': filter.learner.sub });
     if (filter.accepted !== undefined) query.accepted = filter.accepted;
-    const docs = await this.model.find(query).sort({ at: -1, _id: -1 }).limit(filter.limit).lean<AuditDoc[]>().exec();
+    const offset = Math.max(0, Math.floor(filter.offset ?? 0));
+    const docs = await this.model.find(query).sort({ at: -1, _id: -1 }).skip(offset).limit(filter.limit).lean<AuditDoc[]>().exec();
     return docs.map(toEntry);
+  }
+
+  /**
+   * Retention (issue #19): the oldest entries by first occurrence (index { at, _id }) whose last
+   * occurrence is also before `before`, at most `limit`. No TTL index (FerretDB 1.x has none): the
+   * tool's periodic sweep calls this.
+   */
+  async deleteOlderThan(before: Date, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const old = await this.model
+      .find({ at: { $lt: before }, $or: [{ lastAt: { $lt: before } }, { lastAt: null }] }, { _id: 1 })
+      .sort({ at: 1, _id: 1 })
+      .limit(limit)
+      .lean<Array<{ _id: unknown }>>()
+      .exec();
+    if (old.length === 0) return 0;
+    const result = await this.model.deleteMany({ _id: { $in: old.map((d) => d._id) } }).exec();
+    return result.deletedCount ?? 0;
   }
 }
 

@@ -51,6 +51,7 @@ export class SqliteAuditLog implements AuditLog {
   private readonly db: Database;
   private readonly insertStmt;
   private readonly repeatStmt;
+  private readonly deleteOldStmt;
   private readonly commits: GroupCommit;
 
   constructor(db: Database, commits: GroupCommit) {
@@ -65,6 +66,12 @@ export class SqliteAuditLog implements AuditLog {
     this.repeatStmt = db.prepare<[number, string, number]>(
       `UPDATE app_audit SET count = count + 1, last_at = MAX(last_at, ?)
        WHERE rowid = (SELECT rowid FROM app_audit WHERE fingerprint = ? AND last_at >= ? ORDER BY last_at DESC LIMIT 1)`,
+    );
+    // Oldest first through app_audit_by_at; an entry first seen before `before` but repeated since
+    // (lastAt later) is kept until its last occurrence is old too.
+    this.deleteOldStmt = db.prepare<[number, number, number]>(
+      `DELETE FROM app_audit WHERE rowid IN (
+         SELECT rowid FROM app_audit WHERE at < ? AND COALESCE(last_at, at) < ? ORDER BY at LIMIT ?)`,
     );
   }
 
@@ -122,7 +129,13 @@ export class SqliteAuditLog implements AuditLog {
       args.push(filter.accepted ? 1 : 0);
     }
     // Newest first; entries of the same millisecond newest-recorded first (rowid = insertion order).
-    const sql = `SELECT * FROM app_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, rowid DESC LIMIT ?`;
-    return this.db.prepare<Array<string | number>, AuditRow>(sql).all(...args, filter.limit).map(toEntry);
+    const sql = `SELECT * FROM app_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, rowid DESC LIMIT ? OFFSET ?`;
+    return this.db.prepare<Array<string | number>, AuditRow>(sql).all(...args, filter.limit, Math.max(0, Math.floor(filter.offset ?? 0))).map(toEntry);
+  }
+
+  async deleteOlderThan(before: Date, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const cut = toMs(before);
+    return this.commits.run(() => this.deleteOldStmt.run(cut, cut, limit).changes);
   }
 }

@@ -39,13 +39,21 @@ export class SqliteRosterStore implements RosterStore {
     if (!row) return null;
     return {
       course: { issuer: row.issuer, clientId: row.client_id, contextId: row.context_id },
-      members: parseJson<RosterMember[]>(row.members),
+      ...membersOf(row.members),
       fetchedAt: fromMs(row.fetched_at),
     };
   }
 
   async save(roster: CourseRoster): Promise<void> {
     const c = roster.course;
-    this.saveStmt.run(c.issuer, c.clientId, c.contextId, json(roster.members), roster.fetchedAt.getTime());
+    // A cut roster (issue #19) is stored as {"members": […], "truncated": true} in the same column
+    // (no schema change); an array is a whole roster, as before.
+    const members = roster.truncated === true ? json({ members: roster.members, truncated: true }) : json(roster.members);
+    this.saveStmt.run(c.issuer, c.clientId, c.contextId, members, roster.fetchedAt.getTime());
   }
+}
+
+function membersOf(column: string): { members: RosterMember[]; truncated: boolean } {
+  const value = parseJson<RosterMember[] | { members: RosterMember[]; truncated: boolean }>(column);
+  return Array.isArray(value) ? { members: value, truncated: false } : { members: value.members, truncated: value.truncated === true };
 }

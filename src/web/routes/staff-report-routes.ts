@@ -4,7 +4,7 @@
  */
 import { Router, type Request } from 'express';
 import { AppError } from '../../errors';
-import { filterReport, LEARNER_STATUSES, parseReportQuery, STATUS_DESCRIPTIONS, STATUS_LABELS, type ReportRow } from '../../domain/course-report';
+import { LEARNER_STATUSES, pageReport, parseReportQuery, REPORT_PAGE_SIZE, STATUS_DESCRIPTIONS, STATUS_LABELS, type ReportRow } from '../../domain/course-report';
 import { formatAccredited, formatSantiagoDateTime } from '../../domain/time-format';
 import { describeSenceError } from '../../domain/sence-error-catalogue';
 import { defaultAction } from '../../domain/enrollment';
@@ -33,16 +33,27 @@ export function staffReportRoutes(deps: StaffReportDeps): Router {
   router.get('/staff/report', async (req: Request, res) => {
     const ctx = await loadCoordinatorContext(deps, res, { refresh: req.query.actualizar === '1' });
     const query = parseReportQuery(req.query as Record<string, unknown>);
-    const rows = filterReport(ctx.report.rows, query);
+    // One page of the filtered rows; the chips count the search (and action) over the whole roster.
+    const paged = pageReport(ctx.report.rows, query);
+    const pageHref = (n: number) => ctx.links.href('/lti/staff/report', { estado: query.status, accion: query.codigoCurso, q: query.search, orden: query.sort, pagina: String(n) });
     const actions = [...new Set(ctx.report.rows.map((r) => r.action?.codigoCurso).filter((c): c is string => Boolean(c)))].sort();
     const sessions = ctx.report.rows.flatMap((r) => r.sessions);
     const alerts = deps.alerts ? await deps.alerts.openAlerts(ctx.identity.course) : [];
     res.render('staff-report', {
       title: 'Reporte de asistencia SENCE',
       ...common(ctx),
-      rows: rows.map((r) => rowView(r, ctx.links)),
-      total: ctx.report.rows.length,
-      counts: ctx.report.counts,
+      rows: paged.rows.map((r) => rowView(r, ctx.links)),
+      total: paged.searchTotal,
+      counts: paged.searchCounts,
+      matching: paged.matching,
+      pager: {
+        page: paged.page,
+        pageCount: paged.pageCount,
+        first: paged.matching === 0 ? 0 : (paged.page - 1) * REPORT_PAGE_SIZE + 1,
+        last: (paged.page - 1) * REPORT_PAGE_SIZE + paged.rows.length,
+        prevHref: paged.page > 1 ? pageHref(paged.page - 1) : null,
+        nextHref: paged.page < paged.pageCount ? pageHref(paged.page + 1) : null,
+      },
       query,
       actions,
       statuses: LEARNER_STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s], description: STATUS_DESCRIPTIONS[s] })),
@@ -98,6 +109,7 @@ export function common(ctx: CoordinatorContext) {
     configured: Boolean(ctx.course?.settings),
     rosterLine: rosterLine(ctx),
     rosterProblem: ctx.roster.problem,
+    rosterTruncated: ctx.roster.truncatedNotice,
   };
 }
 

@@ -10,14 +10,14 @@ import type { Config } from '../../config';
 import type { Stores } from '../../store/ports';
 import type { AttendanceSession, AuditEvent, Course, LearnerKey, Otec } from '../../domain/types';
 import { CALLBACK_PATH_MAX_LENGTH, LIMIT_MIN, maxSessionLimitMinutes, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
-import { REPEATED_REJECTION_WINDOW_MS } from '../../application/attendance-service';
-import { otecsOfPlatform, saveOtecAsPlatformAdmin, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
+import { isSharedOtec, otecsOfPlatform, saveOtecAsPlatformAdmin, sharedOtecCommand, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
 import { learnerKeyId, lookUpLearners } from '../../application/learner-lookup';
 import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
 import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
 import { describeSenceError } from '../../domain/sence-error-catalogue';
 import { launchIdentity, ltikOf, requestInfo } from '../launch-context';
 import { csvCell } from '../csv';
+import { refuseLearner } from '../staff-guard';
 
 export interface StaffDeps {
   stores: Stores;
@@ -33,17 +33,8 @@ export function staffRoutes(deps: StaffDeps): Router {
   // Role from the signed launch only; a learner gets a clear 403 and an audit entry.
   router.use('/staff', async (req: Request, res: Response, next: NextFunction) => {
     const identity = launchIdentity(res);
-    if (!identity.isStaff) {
-      const at = now();
-      const reason = `learner tried ${req.method} ${req.baseUrl}${req.path}`.slice(0, 200);
-      // Repeated identical refusals are one entry with a count (issue #7).
-      await stores.audit.recordRepeatable({
-        id: randomUUID(), at, event: 'access-denied', accepted: false,
-        reason, sourceIp: requestInfo(req).sourceIp,
-        learner: identity.learner, course: identity.course, sessionId: null, details: {},
-      }, ['access-denied', reason, identity.learner.issuer, identity.learner.clientId, identity.learner.sub, identity.course.contextId].join('\u0000'), new Date(at.getTime() - REPEATED_REJECTION_WINDOW_MS));
-      throw new AppError('forbidden-role', 403, 'Esta página es solo para el equipo docente del curso. Vuelve al panel de asistencia.');
-    }
+    // One counted entry per learner, course and window, rate-limited (issue #19): src/web/staff-guard.ts.
+    if (!identity.isStaff) await refuseLearner(stores, now(), req, res, identity);
     next();
   });
 
@@ -119,7 +110,9 @@ export function staffRoutes(deps: StaffDeps): Router {
       saved = await saveOtecAsPlatformAdmin(stores, config.tokenKey, identity.course, result.value, at);
     } catch (err) {
       if (err instanceof AppError && err.code === 'otec-forbidden') {
-        await audit(stores, at, req, identity.learner, identity.course, 'otec-refused', false, `otec ${result.value.rut} belongs to another platform`);
+        const stored = (await stores.otecs.list()).find((o) => o.rut === result.value.rut);
+        const why = stored && isSharedOtec(stored) ? 'is linked to several platforms' : 'belongs to another platform';
+        await audit(stores, at, req, identity.learner, identity.course, 'otec-refused', false, `otec ${result.value.rut} ${why}`);
       }
       throw err;
     }
@@ -164,12 +157,23 @@ export function staffRoutes(deps: StaffDeps): Router {
     const resultado = q.resultado === 'aceptados' || q.resultado === 'rechazados' ? q.resultado : 'todos';
     const sub = typeof q.estudiante === 'string' && q.estudiante !== '' && q.estudiante.length <= 255 ? q.estudiante : null;
     const learner = sub ? { issuer: identity.course.issuer, clientId: identity.course.clientId, sub } : undefined;
-    const entries = await stores.audit.list({
+    // Pages of AUDIT_PAGE_SIZE (issue #19); one row more tells whether there is a next page.
+    const page = auditPageNumber(q.pagina);
+    const found = await stores.audit.list({
       course: identity.course,
-      limit: AUDIT_PAGE_SIZE,
+      limit: AUDIT_PAGE_SIZE + 1,
+      offset: (page - 1) * AUDIT_PAGE_SIZE,
       ...(resultado === 'todos' ? {} : { accepted: resultado === 'aceptados' }),
       ...(learner ? { learner } : {}),
     });
+    const entries = found.slice(0, AUDIT_PAGE_SIZE);
+    const pageHref = (n: number) => {
+      const params = new URLSearchParams();
+      if (resultado !== 'todos') params.set('resultado', resultado);
+      if (sub) params.set('estudiante', sub);
+      params.set('pagina', String(n));
+      return `/lti/staff/audit?${params.toString()}`;
+    };
     const sessions = await stores.attendance.listCourseSessions(identity.course);
     const people = await learnerDirectory(stores, [...entries.map((e) => e.learner).filter((l): l is LearnerKey => l !== null), ...sessions.map((s) => s.learner)]);
     res.render('staff-audit', {
@@ -177,6 +181,12 @@ export function staffRoutes(deps: StaffDeps): Router {
       identity,
       ltik: ltikOf(res),
       filter: { resultado, estudiante: sub ?? '' },
+      pager: {
+        page,
+        prevHref: page > 1 ? pageHref(page - 1) : null,
+        nextHref: found.length > AUDIT_PAGE_SIZE ? pageHref(page + 1) : null,
+        firstHref: page > 1 ? pageHref(1) : null,
+      },
       learners: [...new Map(sessions.map((s) => [s.learner.sub, people.get(learnerKeyId(s.learner))])).entries()].map(([value, p]) => ({ value, label: p ? `${p.name}${p.run ? ` (${p.run})` : ''}` : value })),
       entries: entries.map((e) => {
         const p = e.learner ? people.get(learnerKeyId(e.learner)) : undefined;
@@ -201,7 +211,8 @@ export function staffRoutes(deps: StaffDeps): Router {
 }
 
 function publicOtec(o: Otec, withTokenHint: boolean) {
-  return { id: o.id, name: o.name, rut: o.rut, tokenHint: withTokenHint ? o.tokenHint : null };
+  // A shared OTEC (several platforms) is changed only through the CLI (issue #19): the command shown.
+  return { id: o.id, name: o.name, rut: o.rut, tokenHint: withTokenHint ? o.tokenHint : null, sharedCommand: isSharedOtec(o) ? sharedOtecCommand(o) : null };
 }
 
 function settingsValues(course: Course, config: StaffDeps['config']): Record<string, string> {
@@ -224,7 +235,17 @@ function stringValues(input: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-const AUDIT_PAGE_SIZE = 300;
+/** Rows per page of the audit page (issue #19: paginated). */
+export const AUDIT_PAGE_SIZE = 50;
+/** Deepest page reachable (offset bounded: a skip of millions is slow on either store). */
+export const AUDIT_MAX_PAGE = 2000;
+
+/** `pagina` from the query: a whole number from 1 to AUDIT_MAX_PAGE; anything else is page 1. */
+function auditPageNumber(raw: unknown): number {
+  if (typeof raw !== 'string' || !/^\d{1,6}$/.test(raw)) return 1;
+  const n = Number(raw);
+  return n >= 1 && n <= AUDIT_MAX_PAGE ? n : 1;
+}
 
 /** Name (the sub when unknown) and RUN of each learner behind `keys`, by learnerKeyId. */
 async function learnerDirectory(stores: Stores, keys: LearnerKey[]): Promise<Map<string, { name: string; run: string | null }>> {
