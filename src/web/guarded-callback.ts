@@ -9,7 +9,13 @@
  */
 import type { NextFunction } from 'express';
 
-export function guarded(next: NextFunction, callback: (next: NextFunction) => void): void {
+/** Where a throw after the request was passed on goes: a process warning on stderr (the process goes on). */
+export function warnLateError(err: unknown): void {
+  const message = typeof (err as Error | null)?.message === 'string' ? (err as Error).message : String(err);
+  process.emitWarning(message, { code: 'ASISTENCIA_LATE_CALLBACK_ERROR', detail: (err as Error | null)?.stack });
+}
+
+export function guarded(next: NextFunction, callback: (next: NextFunction) => void, onLate: (err: unknown) => void = warnLateError): void {
   let passedOn = false;
   const once: NextFunction = (arg?: unknown) => {
     if (passedOn) return;
@@ -24,6 +30,6 @@ export function guarded(next: NextFunction, callback: (next: NextFunction) => vo
       next(err);
       return;
     }
-    process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'ASISTENCIA_LATE_CALLBACK_ERROR' });
+    onLate(err);
   }
 }
