@@ -1,0 +1,139 @@
+/**
+ * Issue #19 §1, third point: if a process dies anyway, for a reason nobody foresaw, the service must
+ * not go down with it. `npm start`'s entry (src/main.ts) runs a primary that keeps WEB_CONCURRENCY
+ * workers serving (src/cluster/). FAULT_INJECTION=crash gives the tool a route that throws an
+ * uncaught exception in a setImmediate (src/web/routes/fault-injection-routes.ts): sent 10 times a
+ * second for 30 s while a client polls /healthz 20 times a second, at least 99 % of the health
+ * checks must be answered, and a real page is served at the end.
+ *
+ * SQLite pass only (not in jest.mongo.config.js): what is tested is the process supervision, which
+ * does not depend on the store, and 30 s of workers starting again and again on FerretDB would only
+ * add load; the store's own behaviour across a process death is tested on both stores by
+ * shutdown.test.ts (SIGKILL, then a restart).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../support/test-system';
+
+jest.setTimeout(240_000);
+
+const ROOT = path.resolve(__dirname, '../..');
+const LOAD_SECONDS = 30;
+
+interface Main {
+  child: ChildProcess;
+  port: number;
+  output(): string;
+  exited: Promise<number | string | null>;
+}
+
+async function startMain(dir: string, env: Record<string, string>): Promise<Main> {
+  const [port, lmsPort, sencePort] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/support/ts-register.js'), path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LMS_SIMULATOR_PORT: String(lmsPort),
+      SENCE_EMULATOR_PORT: String(sencePort),
+      SQLITE_FILE: path.join(dir, 'supervision.sqlite'),
+      DEMO: 'true',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const started = Date.now();
+  while (!out.includes('Asistencia SENCE escuchando en')) {
+    if (child.exitCode !== null) throw new Error(`main.ts exited at start:\n${out}`);
+    if (Date.now() - started > 90_000) throw new Error(`main.ts did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, port, output: () => out, exited };
+}
+
+/**
+ * One GET on a connection of its own (agent: false), as an orchestrator's or a proxy's health probe
+ * opens one per check; resolves with the status, or 0 when there was no answer within 5 s.
+ */
+function probe(port: number, pathName: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path: pathName, method, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end();
+  });
+}
+
+describe('a request that kills the process it lands on, 10 times a second for 30 s (npm start, WEB_CONCURRENCY=2)', () => {
+  let dir: string;
+  let main: Main | null = null;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asistencia-supervision-'));
+  });
+  afterAll(async () => {
+    if (main && main.child.exitCode === null && main.child.signalCode === null) {
+      main.child.kill('SIGKILL');
+      await main.exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves at least 99 % of the health checks answered, and the service serves a real page at the end', async () => {
+    main = await startMain(dir, { WEB_CONCURRENCY: '2', FAULT_INJECTION: 'crash' });
+    const m = main;
+    const checks: Array<Promise<number>> = [];
+    const crashes: Array<Promise<number>> = [];
+    const started = Date.now();
+    const health = setInterval(() => checks.push(probe(m.port, '/healthz').then((r) => r.status)), 50);
+    const killer = setInterval(() => crashes.push(probe(m.port, '/fault-injection/crash', 'POST').then((r) => r.status)), 100);
+    await new Promise((r) => setTimeout(r, LOAD_SECONDS * 1000));
+    clearInterval(health);
+    clearInterval(killer);
+    const statuses = await Promise.all(checks);
+    const crashStatuses = await Promise.all(crashes);
+    const answered = statuses.filter((s) => s === 200).length;
+    const elapsed = (Date.now() - started) / 1000;
+    const summary = `${answered}/${statuses.length} health checks answered in ${elapsed.toFixed(1)} s; ${crashStatuses.filter((s) => s === 202).length}/${crashStatuses.length} killing requests accepted`;
+    console.log(summary);
+    expect(statuses.length).toBeGreaterThanOrEqual(LOAD_SECONDS * 20 * 0.8); // the poller really polled
+    expect({ summary, ok: answered / statuses.length >= 0.99 }).toEqual({ summary, ok: true });
+    expect(crashStatuses.filter((s) => s === 202).length).toBeGreaterThanOrEqual(LOAD_SECONDS * 10 * 0.5); // and the faults really landed
+
+    // The service still serves a real page (and the primary is the same process).
+    expect(m.child.exitCode).toBeNull();
+    const page = await probe(m.port, '/setup');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Registrar Asistencia SENCE en tu plataforma');
+
+    // Each fault was logged at error level by the worker it hit, with the request id of the request that caused it.
+    const faultLines = m
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{') && l.includes('uncaught exception'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(faultLines.length).toBeGreaterThan(0);
+    expect(faultLines[0]).toMatchObject({ level: 'error', error: 'fault injection: uncaught exception (FAULT_INJECTION=crash)' });
+    expect(faultLines.some((l) => typeof l.reqId === 'string')).toBe(true);
+
+    // SIGTERM still stops it cleanly.
+    m.child.kill('SIGTERM');
+    expect(await m.exited).toBe(0);
+    expect(m.output()).toContain('SIGTERM: no se aceptan conexiones nuevas');
+    expect(m.output()).toMatch(/Cerrado/);
+  });
+});
