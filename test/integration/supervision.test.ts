@@ -30,7 +30,7 @@ interface Main {
   exited: Promise<number | string | null>;
 }
 
-async function startMain(dir: string, env: Record<string, string>): Promise<Main> {
+async function startMain(dir: string, env: Record<string, string>, until = 'Asistencia SENCE escuchando en'): Promise<Main> {
   const [port, lmsPort, sencePort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/support/ts-register.js'), path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
@@ -53,8 +53,11 @@ async function startMain(dir: string, env: Record<string, string>): Promise<Main
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const started = Date.now();
-  while (!out.includes('Asistencia SENCE escuchando en')) {
-    if (child.exitCode !== null) throw new Error(`main.ts exited at start:\n${out}`);
+  while (!out.includes(until)) {
+    if (child.exitCode !== null) {
+      if (until === 'No se pudo iniciar') break;
+      throw new Error(`main.ts exited at start:\n${out}`);
+    }
     if (Date.now() - started > 90_000) throw new Error(`main.ts did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -143,5 +146,60 @@ describe('a request that kills the process it lands on, 10 times a second for 30
     expect(await m.exited).toBe(0);
     expect(m.output()).toContain('SIGTERM: no se aceptan conexiones nuevas');
     expect(m.output()).toMatch(/Cerrado/);
+  });
+});
+
+describe('workers that exit or cannot start (npm start)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asistencia-supervision-'));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a worker killed with SIGKILL is forked again at once, and the service keeps answering', async () => {
+    const main = await startMain(dir, { WEB_CONCURRENCY: '2', DEMO: 'false', SQLITE_FILE: path.join(dir, 'sigkill.sqlite') });
+    try {
+      // The workers' pids, from their request log lines (the primary logs no requests).
+      const pids = new Set<number>();
+      for (let i = 0; i < 20 && pids.size < 2; i += 1) {
+        await probe(main.port, '/setup');
+        await new Promise((r) => setTimeout(r, 50));
+        for (const l of main.output().split('\n')) if (l.includes('"path":"/setup"')) pids.add((JSON.parse(l) as { pid: number }).pid);
+      }
+      expect(pids.size).toBe(2);
+      const [victim] = [...pids];
+      process.kill(victim!, 'SIGKILL');
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i += 1) {
+        statuses.push((await probe(main.port, '/healthz')).status);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // A connection the primary handed to the worker just as it was killed dies with it (nothing can
+      // answer it); every later one is served by the other worker, then by the new one too.
+      expect(statuses.filter((s) => s !== 200).length).toBeLessThanOrEqual(2);
+      expect(statuses.slice(20).filter((s) => s !== 200)).toEqual([]);
+      expect(main.output()).toContain('"msg":"worker exited unexpectedly: forking another"');
+      expect(main.output()).toContain('"signal":"SIGKILL"');
+    } finally {
+      main.child.kill('SIGTERM');
+      expect(await main.exited).toBe(0);
+    }
+  });
+
+  it('a busy PORT ends the start with the Spanish message and exit 1, without forking again and again', async () => {
+    const blocker = http.createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', () => resolve()));
+    try {
+      const main = await startMain(dir, { PORT: String(port), DEMO: 'false', WEB_CONCURRENCY: '2' }, 'No se pudo iniciar');
+      expect(await main.exited).toBe(1);
+      expect(main.output()).toContain(`No se pudo iniciar: el puerto ${port} ya está en uso (PORT): cierra el otro proceso o elige otro puerto con PORT.`);
+      expect(main.output().match(/No se pudo iniciar/g)).toHaveLength(1);
+      expect(main.output()).not.toContain('a worker failed to start');
+    } finally {
+      blocker.close();
+    }
   });
 });
