@@ -21,7 +21,6 @@ import { loadConfig, type Config } from '../config';
 import { AppError } from '../errors';
 import type { LmsSimulator } from '../simulators/lms';
 import type { SenceEmulator } from '../simulators/sence';
-import { startDemoSimulators } from '../system';
 import { consoleLogger, type Logger } from '../web/logger';
 import { DEMO_PLATFORM_ENV, isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages';
 import { shutdownGraceMs, webConcurrency } from './settings';
@@ -287,7 +286,9 @@ export async function runPrimary(): Promise<void> {
   supervisor = new Supervisor(size, graceMs, logger, fatal);
   let storeKind: 'sqlite' | 'mongo';
   try {
-    if (config.demo) ({ lms, sence } = await startDemoSimulators(config));
+    // Loaded only in demo mode: the primary of a production start keeps none of the tool's modules
+    // (ltijs, the stores, Express) in memory; its workers do.
+    if (config.demo) ({ lms, sence } = await (await import('../system')).startDemoSimulators(config));
     storeKind = await supervisor.start(lms ? { [DEMO_PLATFORM_ENV]: JSON.stringify(lms.platform) } : {}, () => stopSignal !== null);
   } catch (err) {
     await supervisor.shutdown();
