@@ -3,7 +3,7 @@
  * workers (src/cluster/worker.ts) serving the tool on one port (node:cluster, round robin), so a
  * process that dies for a reason nobody foresaw does not take the service with it. In demo mode it
  * also runs the LMS simulator and the SENCE emulator, once, and hands the demo platform to its
- * first worker, which registers and seeds it before any other worker starts (no race).
+ * first worker only, which registers and seeds it (no race between workers).
  *
  * - A worker that reports an uncaught exception gets a replacement (at most one in flight per slot);
  *   once the replacement listens, the old one stops gracefully. The listening handle never loses its
@@ -83,6 +83,8 @@ function tell(worker: Worker, message: PrimaryMessage): void {
 class Supervisor {
   private readonly slots: Slot[];
   private stopping = false;
+  /** During the first start a worker's exit is the start-up error, not something to replace. */
+  private starting = false;
   private failedStarts = 0;
   private lastStartError = '';
   private forced = false;
@@ -110,17 +112,24 @@ class Supervisor {
   }
 
   /**
-   * The first start: slot 0 first (it registers and seeds the demo platform, alone); its failure is
-   * the start-up error. Once it serves, start-up has ended (the tool answers) and the other slots
-   * start beside it, like replacements: `npm start` takes as long as with one process.
+   * The first start: every slot at once (slot 0 alone registers and seeds the demo platform, so
+   * nothing races); start-up ends when all serve, and any failure is the start-up error. Started
+   * together, `npm start` takes about as long as with one process, and a SIGTERM after the
+   * "escuchando" line never finds a worker still starting.
    */
-  async start(firstEnv: Record<string, string>, stopRequested: () => boolean): Promise<'sqlite' | 'mongo'> {
-    const [first, ...rest] = this.slots;
-    const w0 = this.fork(first!, firstEnv);
-    first!.current = w0;
-    const storeKind = await whenReady(w0);
-    if (!stopRequested()) for (const slot of rest) this.replace(slot, 0);
-    return storeKind;
+  async start(firstEnv: Record<string, string>): Promise<'sqlite' | 'mongo'> {
+    this.starting = true;
+    const ready = this.slots.map((slot) => {
+      const w = this.fork(slot, slot.index === 0 ? firstEnv : {});
+      slot.current = w;
+      return whenReady(w);
+    });
+    // Every start settles before the outcome is known: a failed start does not leave others running unseen.
+    const outcomes = await Promise.allSettled(ready);
+    this.starting = false;
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    return (outcomes[0] as PromiseFulfilledResult<'sqlite' | 'mongo'>).value;
   }
 
   private live(): Worker[] {
@@ -188,7 +197,7 @@ class Supervisor {
       return;
     }
     if (this.retiring.delete(worker)) return;
-    if (slot.current === worker) {
+    if (slot.current === worker && !this.starting) {
       slot.current = null;
       this.logger.log('error', 'worker exited unexpectedly: forking another', { slot: slot.index, worker: worker.process.pid, code, signal });
       // A replacement already starting takes its place; otherwise one at once (after a back-off when starts are failing).
@@ -289,7 +298,7 @@ export async function runPrimary(): Promise<void> {
     // Loaded only in demo mode: the primary of a production start keeps none of the tool's modules
     // (ltijs, the stores, Express) in memory; its workers do.
     if (config.demo) ({ lms, sence } = await (await import('../system')).startDemoSimulators(config));
-    storeKind = await supervisor.start(lms ? { [DEMO_PLATFORM_ENV]: JSON.stringify(lms.platform) } : {}, () => stopSignal !== null);
+    storeKind = await supervisor.start(lms ? { [DEMO_PLATFORM_ENV]: JSON.stringify(lms.platform) } : {});
   } catch (err) {
     await supervisor.shutdown();
     await closeSimulators();
