@@ -8,6 +8,10 @@
  * /healthz. Every such name is sent as a form field, a JSON key, a query-string key and (on the one
  * route that reads multipart) a multipart field, on several paths under /lti/: each gets the Spanish
  * 400 page. The SENCE callback and window paths (outside /lti) get the same names too: a 4xx, alive.
+ *
+ * SQLite pass only (not in jest.mongo.config.js): every request here is refused before any store
+ * is read or written (the guard runs first on /lti; the callback paths fail on the token's format or
+ * an unknown attempt), so the store plays no part in what is tested.
  */
 import fs from 'node:fs';
 import os from 'node:os';
