@@ -59,6 +59,11 @@ export interface Config {
   auditRetentionDays: number;
   /** Which development defaults are in use (for the start-up warning). */
   devDefaults: string[];
+  /**
+   * FAULT_INJECTION=crash (tests only, refused in production): POST /fault-injection/crash throws an
+   * uncaught exception in the worker that serves it (the supervision test, issue #19 §1).
+   */
+  faultInjection: 'crash' | null;
 }
 
 export const OFFICIAL_SENCE_BASE_URLS = Object.freeze({
@@ -194,6 +199,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     alertMail = Object.freeze({ smtpUrl, from, digestHour: integer(env, 'ALERT_DIGEST_HOUR', 8, 0, 23) });
   }
 
+  const faultRaw = (env.FAULT_INJECTION ?? '').trim();
+  if (faultRaw !== '' && faultRaw !== 'crash') fail('FAULT_INJECTION', `must be empty or "crash", got "${faultRaw.slice(0, 40)}"`);
+  if (faultRaw !== '' && production) fail('FAULT_INJECTION', 'cannot be set when NODE_ENV=production (it is for tests)');
+  if (faultRaw !== '') devDefaults.push('FAULT_INJECTION');
+
   return Object.freeze({
     nodeEnv,
     port,
@@ -220,5 +230,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     alertMail,
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 730, 30, 3650),
     devDefaults: Object.freeze(devDefaults) as unknown as string[],
+    faultInjection: faultRaw === 'crash' ? 'crash' : null,
   });
 }

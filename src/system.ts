@@ -25,7 +25,7 @@ import { migrateLegacyOtecs } from './application/otec-tenancy';
 import { consoleLogger, type Logger } from './web/logger';
 import { toolUrls } from './lti/tool-urls';
 import { seedDemo } from './demo-seed';
-import { startLmsSimulator, type LmsSimulator, type LmsSimulatorOptions } from './simulators/lms';
+import { startLmsSimulator, type LmsSimulator, type LmsSimulatorOptions, type RegisteredPlatform } from './simulators/lms';
 import { startSenceEmulator, type SenceEmulator } from './simulators/sence';
 import { AlertDigestJob } from './application/alert-digest';
 import { smtpMailer } from './mail/smtp-mailer';
@@ -45,6 +45,16 @@ export interface SystemOptions {
   rateLimits?: Partial<RateLimits>;
   /** Dynamic registration's clock (invitation expiry) and outbound timeout (default 5 s), for tests. */
   registration?: { now?: () => Date; outboundTimeoutMs?: number };
+  /**
+   * Demo mode: start the LMS simulator and the SENCE emulator here (default true). A worker of
+   * `npm start`'s cluster passes false: the primary runs them once (src/cluster/primary.ts).
+   */
+  simulators?: boolean;
+  /**
+   * With the simulators elsewhere: the demo LMS to register and seed for, once (the primary hands it
+   * to its first worker only, so workers never race to register it).
+   */
+  demoPlatform?: RegisteredPlatform;
 }
 
 export interface RunningSystem {
@@ -180,6 +190,35 @@ export function portInUse(err: unknown, port: number, variable: string): unknown
   return err;
 }
 
+/**
+ * The demo's LMS simulator and SENCE emulator, on their configured ports (a busy port is named like
+ * the tool's own). Nothing stays half-started: a simulator that did start is closed on failure.
+ * startSystem runs them beside the tool; `npm start`'s cluster primary runs them once for all workers.
+ */
+export async function startDemoSimulators(
+  config: Readonly<Config>,
+  lmsOptions: Partial<Omit<LmsSimulatorOptions, 'tool' | 'port'>> = {},
+): Promise<{ lms: LmsSimulator; sence: SenceEmulator }> {
+  const urls = toolUrls(config.publicUrl);
+  const lms = await startLmsSimulator({
+    ...lmsOptions,
+    port: config.lmsSimulatorPort,
+    ...(config.lmsSimulatorPublicUrl ? { publicUrl: config.lmsSimulatorPublicUrl } : { publicHost: '127.0.0.1' }),
+    tool: { loginUrl: urls.login, launchUrl: urls.launch, jwksUrl: urls.keys, deepLinkUrl: urls.launch },
+  }).catch((err: unknown) => {
+    throw portInUse(err, config.lmsSimulatorPort, 'LMS_SIMULATOR_PORT');
+  });
+  try {
+    const sence = await startSenceEmulator({ port: config.senceEmulatorPort }).catch((err: unknown) => {
+      throw portInUse(err, config.senceEmulatorPort, 'SENCE_EMULATOR_PORT');
+    });
+    return { lms, sence };
+  } catch (err) {
+    await lms.close().catch(() => undefined);
+    throw err;
+  }
+}
+
 export async function startSystem(config: Readonly<Config>, options: SystemOptions = {}): Promise<RunningSystem> {
   const logger = options.logger ?? consoleLogger;
   logUnhandledRejections(logger);
@@ -250,20 +289,22 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
 
-  if (config.demo) {
+  if (config.demo && options.simulators === false) {
+    if (options.demoPlatform) {
+      try {
+        await lti.registerPlatform(options.demoPlatform);
+        const demoLms = { issuer: options.demoPlatform.url, clientId: options.demoPlatform.clientId } as LmsSimulator;
+        if (options.seedDemo ?? true) await seedDemo({ stores, config, lms: demoLms, now: now() });
+      } catch (err) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await closeStarted(true);
+        throw err;
+      }
+    }
+  } else if (config.demo) {
     try {
-      const urls = toolUrls(config.publicUrl);
-      lms = await startLmsSimulator({
-        ...options.lms,
-        port: config.lmsSimulatorPort,
-        ...(config.lmsSimulatorPublicUrl ? { publicUrl: config.lmsSimulatorPublicUrl } : { publicHost: '127.0.0.1' }),
-        tool: { loginUrl: urls.login, launchUrl: urls.launch, jwksUrl: urls.keys, deepLinkUrl: urls.launch },
-      }).catch((err: unknown) => {
-        throw portInUse(err, config.lmsSimulatorPort, 'LMS_SIMULATOR_PORT');
-      });
-      sence = await startSenceEmulator({ port: config.senceEmulatorPort }).catch((err: unknown) => {
-        throw portInUse(err, config.senceEmulatorPort, 'SENCE_EMULATOR_PORT');
-      });
+      ({ lms, sence } = await startDemoSimulators(config, options.lms));
       await lti.registerPlatform(lms.platform);
       if (options.seedDemo ?? true) await seedDemo({ stores, config, lms, now: now() });
     } catch (err) {

@@ -152,7 +152,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
   lti.onInvalidToken((_req: Request, res: Response, next: NextFunction) => {
     const err = (res.locals as { err?: { details?: { message?: string; description?: string } } }).err;
     const name = err?.details?.message ?? '';
-    const mapped = LTIJS_ERRORS[name] ?? { code: 'lti-invalid-token' as ErrorCode, status: 401, message: 'No pudimos validar tu ingreso desde la plataforma del curso. Vuelve a entrar desde tu curso.' };
+    const mapped = (Object.hasOwn(LTIJS_ERRORS, name) ? LTIJS_ERRORS[name] : undefined) ?? { code: 'lti-invalid-token' as ErrorCode, status: 401, message: 'No pudimos validar tu ingreso desde la plataforma del curso. Vuelve a entrar desde tu curso.' };
     next(new AppError(mapped.code, mapped.status, mapped.message, { details: { ltijs: name } }));
   });
   lti.onSessionTimeout((_req: Request, _res: Response, next: NextFunction) => {

@@ -28,6 +28,7 @@ import { ltikPlatformOriginCheck, noStore, originCheck } from './origin-check';
 import { DEFAULT_RATE_LIMITS, rateLimits, type RateLimits } from './rate-limit';
 import { canonicalCallbackUrl } from './callback-path';
 import { OPS_PATHS, opsRoutes } from './routes/ops-routes';
+import { mountFaultInjection } from './routes/fault-injection-routes';
 import { requestContext } from './logger';
 import { ltijsMongoState } from '../store/mongo/ltijs-connection';
 import { hasLtikSession } from '../lti/lti-runtime';
@@ -97,6 +98,7 @@ export function buildApp(deps: AppDeps): Express {
       isStopping: deps.isStopping,
     }),
   );
+  if (config.faultInjection === 'crash') mountFaultInjection(app);
   app.get('/', (_req, res) => {
     res.render('home', { demo: deps.demo ?? null });
   });

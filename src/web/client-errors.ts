@@ -29,7 +29,7 @@ export function clientErrorOf(error: unknown): AppError | null {
   const e = error as HttpErrorLike;
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 0;
   if (status < 400 || status > 499) return null;
-  const known = typeof e.type === 'string' ? BY_TYPE[e.type] : undefined;
+  const known = typeof e.type === 'string' && Object.hasOwn(BY_TYPE, e.type) ? BY_TYPE[e.type] : undefined;
   if (known) return new AppError(known.code, status, known.message, { details: { type: e.type } });
   if (error instanceof URIError || /decode/i.test((error as Error).message ?? '')) {
     return new AppError('bad-request', 400, 'La dirección no es válida (codificación con % incorrecta).');

@@ -11,6 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import pino, { type DestinationStream } from 'pino';
+import { warnLateError } from './guarded-callback';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -45,11 +46,11 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Date) return value;
   if (value instanceof Error) return { name: value.name, message: scrubString(value.message) };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && !HARMLESS_KEYS.has(key) && v !== null && v !== undefined ? REDACTED : redact(v, depth + 1);
-  }
-  return out;
+  // Object.fromEntries defines own properties: a key named `__proto__` (a JSON body's) stays a field
+  // of the line instead of replacing the copy's prototype (issue #19 §1).
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [key, SECRET_KEY.test(key) && !HARMLESS_KEYS.has(key) && v !== null && v !== undefined ? REDACTED : redact(v, depth + 1)]),
+  );
 }
 
 // ------------------------------------------------------------------------------------------ request ids
@@ -87,14 +88,19 @@ export function requestContext(logger: Logger) {
     const started = process.hrtime.bigint();
     requestScope.run({ reqId }, () => {
       if (!/^\/(healthz|readyz|health)$/.test(req.path)) {
+        // A stream event's callback: a throw here would be uncaught (issue #19 §1), so it is a warning.
         res.once('finish', () => {
           requestScope.run({ reqId }, () => {
-            logger.log(res.statusCode >= 500 ? 'error' : 'info', 'request', {
-              method: req.method,
-              path: req.path,
-              status: res.statusCode,
-              ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-            });
+            try {
+              logger.log(res.statusCode >= 500 ? 'error' : 'info', 'request', {
+                method: req.method,
+                path: req.path,
+                status: res.statusCode,
+                ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+              });
+            } catch (err) {
+              warnLateError(err);
+            }
           });
         });
       }

@@ -17,34 +17,39 @@ import { receiveFile, UPLOAD_PATH } from './upload-parser';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../errors';
 import { carriesIdToken } from '../lti/lti-runtime';
+import { namesInheritedMember } from '../domain/inherited-names';
+import { guarded } from './guarded-callback';
 
-/** Parameters ltijs (or a store query) reads, with the longest value accepted. */
-export const LTI_PARAMETER_LIMITS: Readonly<Record<string, number>> = Object.freeze({
-  id_token: 32_768,
-  state: 512,
-  ltik: 4096,
-  iss: 1024,
-  login_hint: 1024,
-  lti_message_hint: 2048,
-  client_id: 256,
-  target_link_uri: 2048,
-  lti_deployment_id: 256,
-  lti_storage_target: 64,
-  openid_configuration: 2048,
-  registration_token: 4096,
-  invite: 128,
-  JWT: 32_768,
-});
+/**
+ * Parameters ltijs (or a store query) reads, with the longest value accepted. A Map, not an object:
+ * the names looked up in it come from the request, and `{}['toString']` is a function (issue #19 §1).
+ */
+export const LTI_PARAMETER_LIMITS: ReadonlyMap<string, number> = new Map([
+  ['id_token', 32_768],
+  ['state', 512],
+  ['ltik', 4096],
+  ['iss', 1024],
+  ['login_hint', 1024],
+  ['lti_message_hint', 2048],
+  ['client_id', 256],
+  ['target_link_uri', 2048],
+  ['lti_deployment_id', 256],
+  ['lti_storage_target', 64],
+  ['openid_configuration', 2048],
+  ['registration_token', 4096],
+  ['invite', 128],
+  ['JWT', 32_768],
+]);
 
 /**
  * Parameters whose characters are restricted too: ltijs builds a cookie NAME from `state`
  * ('state' + state), and the cookie library throws on anything outside the token characters —
  * inside ltijs's async error path, where nothing catches it. The tool's own states are hex.
  */
-export const LTI_PARAMETER_PATTERNS: Readonly<Record<string, RegExp>> = Object.freeze({
-  state: /^[A-Za-z0-9._~-]*$/,
-  invite: /^[A-Za-z0-9_-]*$/,
-});
+export const LTI_PARAMETER_PATTERNS: ReadonlyMap<string, RegExp> = new Map([
+  ['state', /^[A-Za-z0-9._~-]*$/],
+  ['invite', /^[A-Za-z0-9_-]*$/],
+]);
 
 /** Body limits under /lti (a Moodle id_token with custom claims stays far below). */
 export const LTI_BODY_LIMIT = '64kb';
@@ -99,9 +104,13 @@ export function badParameters(params: unknown): string[] {
   if (typeof params !== 'object' || Array.isArray(params)) return ['(cuerpo)'];
   const bad: string[] = [];
   for (const [name, value] of Object.entries(params as Record<string, unknown>)) {
-    const limit = LTI_PARAMETER_LIMITS[name];
-    if (limit !== undefined) {
-      if (typeof value !== 'string' || value.length > limit || LTI_PARAMETER_PATTERNS[name]?.test(value) === false) bad.push(name);
+    const limit = LTI_PARAMETER_LIMITS.get(name);
+    if (namesInheritedMember(name)) {
+      // `toString`, `__proto__`, `constructor.prototype`…: no parameter of the tool, ltijs or an LMS
+      // is named so, and ltijs and its libraries look names up in plain objects (issue #19 §1).
+      bad.push(name.slice(0, 40));
+    } else if (limit !== undefined) {
+      if (typeof value !== 'string' || value.length > limit || LTI_PARAMETER_PATTERNS.get(name)?.test(value) === false) bad.push(name);
     } else if (value !== null && typeof value === 'object') {
       // Other parameters may repeat (a form's checkboxes) but never nest.
       if (!Array.isArray(value) || value.some((v) => v !== null && typeof v === 'object')) bad.push(name.slice(0, 40));
@@ -120,7 +129,7 @@ export function bracketedLtiKeys(query: unknown): string[] {
   const bad: string[] = [];
   for (const key of Object.keys(query as Record<string, unknown>)) {
     const base = key.split(/[[\].]/)[0] ?? key;
-    if (base !== key && LTI_PARAMETER_LIMITS[base] !== undefined) bad.push(base);
+    if (base !== key && LTI_PARAMETER_LIMITS.has(base)) bad.push(base);
   }
   return bad;
 }
@@ -162,7 +171,7 @@ export function ltiRequestShape(): RequestHandler {
   return (req, res, next) => {
     pinQuery(req);
     if (hasBody(req) && req.method === 'POST' && req.path === UPLOAD_PATH && req.is('multipart/form-data')) {
-      receiveFile(req, res, (err?: unknown) => (err ? next(err) : check(req, res, next)));
+      receiveFile(req, res, (err?: unknown) => guarded(next, (pass) => (err ? pass(err) : check(req, res, pass))));
       return;
     }
     if (hasBody(req)) {
@@ -172,7 +181,7 @@ export function ltiRequestShape(): RequestHandler {
         return;
       }
       const parser = type === 'application/json' ? json : form;
-      parser(req, res, (err?: unknown) => (err ? next(err) : check(req, res, next)));
+      parser(req, res, (err?: unknown) => guarded(next, (pass) => (err ? pass(err) : check(req, res, pass))));
       return;
     }
     check(req, res, next);

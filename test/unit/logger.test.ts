@@ -60,4 +60,15 @@ describe('pino logger', () => {
     for (let i = 0; i < 20; i += 1) deep = { deep };
     expect(() => JSON.stringify(redact(deep))).not.toThrow();
   });
+
+  // Issue #19 §1: a key that came from a request (a JSON body's `__proto__`) replaced the copy's
+  // prototype instead of being written: the field vanished from the line and its value's members
+  // were inherited by the copy.
+  it('redact keeps a field named __proto__ (or toString) as a field of the line', () => {
+    const fields = JSON.parse('{"body":{"__proto__":{"password":"x","isAdmin":true},"toString":"1"}}') as Record<string, unknown>;
+    const out = redact(fields) as { body: Record<string, unknown> };
+    expect(JSON.stringify(out)).toBe('{"body":{"__proto__":{"password":"[redactado]","isAdmin":true},"toString":"1"}}');
+    expect(Object.getPrototypeOf(out.body)).toBe(Object.prototype);
+    expect((out.body as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+  });
 });

@@ -37,6 +37,6 @@ export function describeGlosa(glosa: string): string {
     .split(';')
     .map((c) => c.trim())
     .filter((c) => c !== '')
-    .map((c) => `${c}: ${GLOSA_DESCRIPTIONS[c] ?? 'código desconocido'}`)
+    .map((c) => `${c}: ${(Object.hasOwn(GLOSA_DESCRIPTIONS, c) ? GLOSA_DESCRIPTIONS[c] : undefined) ?? 'código desconocido'}`)
     .join(' ');
 }
