@@ -99,9 +99,9 @@ export function badParameters(params: unknown): string[] {
   if (typeof params !== 'object' || Array.isArray(params)) return ['(cuerpo)'];
   const bad: string[] = [];
   for (const [name, value] of Object.entries(params as Record<string, unknown>)) {
-    const limit = Object.hasOwn(LTI_PARAMETER_LIMITS, name) ? LTI_PARAMETER_LIMITS[name] : undefined;
+    const limit = LTI_PARAMETER_LIMITS[name];
     if (limit !== undefined) {
-      if (typeof value !== 'string' || value.length > limit || (Object.hasOwn(LTI_PARAMETER_PATTERNS, name) && LTI_PARAMETER_PATTERNS[name]!.test(value) === false)) bad.push(name);
+      if (typeof value !== 'string' || value.length > limit || LTI_PARAMETER_PATTERNS[name]?.test(value) === false) bad.push(name);
     } else if (value !== null && typeof value === 'object') {
       // Other parameters may repeat (a form's checkboxes) but never nest.
       if (!Array.isArray(value) || value.some((v) => v !== null && typeof v === 'object')) bad.push(name.slice(0, 40));
@@ -120,7 +120,7 @@ export function bracketedLtiKeys(query: unknown): string[] {
   const bad: string[] = [];
   for (const key of Object.keys(query as Record<string, unknown>)) {
     const base = key.split(/[[\].]/)[0] ?? key;
-    if (base !== key && Object.hasOwn(LTI_PARAMETER_LIMITS, base)) bad.push(base);
+    if (base !== key && LTI_PARAMETER_LIMITS[base] !== undefined) bad.push(base);
   }
   return bad;
 }
