@@ -7,7 +7,6 @@ import express from 'express';
 import { appRoutes, type AppRoute } from '../support/app-routes';
 
 // ltijs brings its own Express 4: the sub-app below is built with it, as in the tool.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const express4 = require('ltijs/node_modules/express') as typeof express;
 
 const show = (routes: AppRoute[]) => routes.map((r) => `${r.kind} ${r.methods.join(',')} ${r.path} @${r.app}`);
