@@ -100,5 +100,7 @@ it(`every route, hostile requests (seed ${SEED}, ${RUNS} runs): an answer, no 5x
   // Every route was tried.
   expect(target.routes.filter((r) => !perRoute.has(`${r.methods.join(',')} ${r.path}`)).map((r) => r.path)).toEqual([]);
   expect(await target.healthy()).toBe(true);
-  if (RUNS <= 5000) expect(elapsed).toBeLessThan(BUDGET_MS);
+  // npm test's budget (issue #19 §9) is for the SQLite pass; the MongoDB pass runs fewer requests
+  // for the same reason and its time is reported above.
+  if (RUNS <= 5000 && target.store === 'sqlite') expect(elapsed).toBeLessThan(BUDGET_MS);
 });
