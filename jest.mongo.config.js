@@ -27,6 +27,9 @@ module.exports = {
     '<rootDir>/test/integration/staff-actions-upload.test.ts',
     // Issue #19 §6: the Platform Storage pending launch spent once (PendingLaunchStore).
     '<rootDir>/test/integration/security-smaller-holes.test.ts',
+    // Issue #19 §9: the property-based fuzz (fixed seed) and the findings it made.
+    '<rootDir>/test/integration/fuzz.test.ts',
+    '<rootDir>/test/integration/fuzz-findings.test.ts',
   ],
   globalSetup: '<rootDir>/test/support/mongo-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/mongo-global-teardown.ts',

@@ -5,6 +5,11 @@
  * TOOL_PLATFORM (JSON of the simulator's RegisteredPlatform) is registered and the demo OTEC and
  * course settings seeded for it, idempotently, so every instance can do it. Prints one line
  * `READY <url>` when serving. SIGTERM: graceful shutdown like main.ts, exit 0.
+ * For the fuzz (issue #19 §9): TOOL_RATE_LIMITS (JSON, src/web/rate-limit.ts's RateLimits) lifts
+ * the rate limits; TOOL_NO_SWEEPS=1 stops the periodic sweep (so every stored change comes from a
+ * request); TOOL_PRINT_ROUTES=1 prints `ROUTES <json>`, the app's route table
+ * (test/support/app-routes.ts). A promise rejection nobody handled prints `UNHANDLED-REJECTION`,
+ * an exception that is about to stop the process `UNCAUGHT-EXCEPTION`, each with its stack.
  * Run with `node -r ./test/support/ts-register.js test/support/tool-process.ts`.
  */
 import { loadConfig } from '../../src/config';
@@ -12,10 +17,19 @@ import { seedDemo } from '../../src/demo-seed';
 import type { LmsSimulator, RegisteredPlatform } from '../../src/simulators/lms';
 import { startSystem } from '../../src/system';
 import { consoleLogger } from '../../src/web/logger';
+import type { RateLimits } from '../../src/web/rate-limit';
+import { appRoutes } from './app-routes';
+
+const stackOf = (reason: unknown) => JSON.stringify(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+process.on('unhandledRejection', (reason: unknown) => console.log(`UNHANDLED-REJECTION ${stackOf(reason)}`));
+// A monitor only: Node still stops the process after it, as it would without it.
+process.on('uncaughtExceptionMonitor', (err: unknown) => console.log(`UNCAUGHT-EXCEPTION ${stackOf(err)}`));
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const system = await startSystem(config, { logger: consoleLogger });
+  const rateLimits = process.env.TOOL_RATE_LIMITS ? (JSON.parse(process.env.TOOL_RATE_LIMITS) as Partial<RateLimits>) : undefined;
+  const system = await startSystem(config, { logger: consoleLogger, rateLimits });
+  if (process.env.TOOL_NO_SWEEPS === '1') await system.sweeper.stop();
   const platformJson = process.env.TOOL_PLATFORM;
   if (platformJson) {
     const platform = JSON.parse(platformJson) as RegisteredPlatform;
@@ -39,6 +53,7 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   });
+  if (process.env.TOOL_PRINT_ROUTES === '1') console.log(`ROUTES ${JSON.stringify(appRoutes(system.app, [system.lti.app]))}`);
   console.log(`READY ${system.url}`);
 }
 

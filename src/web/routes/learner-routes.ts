@@ -8,6 +8,7 @@ import type { Config } from '../../config';
 import { AppError } from '../../errors';
 import { checkPendingLaunch, PENDING_LAUNCH_SECONDS, sealPendingLaunch } from '../../lti/platform-storage';
 import type { Stores } from '../../store/ports';
+import type { Learner } from '../../domain/types';
 import type { AttendanceService } from '../../application/attendance-service';
 import type { Logger } from '../logger';
 import { renderSenceRedirect } from '../sence-redirect';
@@ -133,8 +134,13 @@ export function learnerRoutes(deps: LearnerDeps): Router {
 
   router.post('/sence/start', async (req, res) => {
     const identity = launchIdentity(res);
-    const { learner, course } = await recordLaunch(stores, identity);
-    renderSenceRedirect(res, 'start', await attendance.start(learner, course, requestInfo(req)));
+    // A start that is refused (no RUN, course not configured, exempt…) writes nothing: the checks
+    // run on the launch's identity and the stored course, and the launch is recorded only once the
+    // start was accepted (issue #19 §9, found by the fuzz: a 422 had already rewritten both).
+    const learner: Learner = { ...identity.learner, name: identity.name, email: identity.email, run: identity.run, runSource: identity.runSource, updatedAt: new Date(nowMs()) };
+    const started = await attendance.start(learner, await stores.courses.get(identity.course), requestInfo(req));
+    await recordLaunch(stores, identity);
+    renderSenceRedirect(res, 'start', started);
   });
 
   router.post('/sence/close', async (req, res) => {
