@@ -38,7 +38,7 @@ export const TRICKY_NAMES: readonly string[] = [
 
 /** The parameter names the tool's routes read (src/web/routes/*, src/domain/course-settings.ts, src/web/launch-context.ts…). */
 export const ROUTE_NAMES: readonly string[] = [
-  ...Object.keys(LTI_PARAMETER_LIMITS),
+  ...LTI_PARAMETER_LIMITS.keys(),
   ...Object.keys(CALLBACK_FIELDS), 'k',
   // launch context and navigation
   'ltik', 'course', '_nav',
@@ -128,7 +128,7 @@ export function requestArbitrary(ctx: FuzzContext): fc.Arbitrary<FuzzCase> {
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...BASE_NAMES), fc.constantFrom(...SUFFIXES)).map(([n, s]) => n + s) },
     { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
   );
-  const limits = Object.entries(LTI_PARAMETER_LIMITS);
+  const limits = [...LTI_PARAMETER_LIMITS.entries()];
   const value: fc.Arbitrary<ValueSpec> = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom('', 'a', '1', '0', '-1', 'true', 'null', '[object Object]', '{"$ne":1}', '%ZZ%00%', '\u0000\u0001\r\n', 'ñandú "x" <script>alert(1)</script>', '=HYPERLINK("http://x")', '＝1+2', '12345678-5', '15432987-0', 'production', 'test', 'own', 'default', 'rechazados', 'aceptados', 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln', 'toString', '__proto__', 'constructor') },
     { weight: 3, arbitrary: fc.constantFrom(...realValues).map((real) => ({ real })) },
