@@ -27,6 +27,8 @@ module.exports = {
     '<rootDir>/test/integration/staff-actions-upload.test.ts',
     // Issue #19 §6: the Platform Storage pending launch spent once (PendingLaunchStore).
     '<rootDir>/test/integration/security-smaller-holes.test.ts',
+    // Issue #20 §1: the roster's username (RosterStore) read as the RUN.
+    '<rootDir>/test/integration/roster-run.test.ts',
   ],
   globalSetup: '<rootDir>/test/support/mongo-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/mongo-global-teardown.ts',

@@ -105,7 +105,7 @@ export interface RunFixInput {
 
 /** What is actually missing when the tool knows no RUN for a learner, and what staff can do (Spanish, usted). */
 export function runFixText(input: RunFixInput): string {
-  const atLaunch = input.launched ? 'Al entrar a la herramienta, el LMS no envió un RUN válido (revise el parámetro personalizado rut). ' : 'Todavía no entra a la herramienta. ';
+  const atLaunch = input.launched ? 'Al entrar a la herramienta, el LMS no envió un RUN válido (revise el parámetro personalizado rut). ' : 'No tiene ingresos registrados en la herramienta. ';
   if (!input.rosterAvailable) {
     return `${atLaunch}La lista de participantes del LMS no está disponible, así que no se pudo buscar su RUN en ella.`;
   }

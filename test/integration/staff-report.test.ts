@@ -70,7 +70,8 @@ describe('with the roster', () => {
     expect(res.text).toContain('Elena Muñoz');
     expect(res.text).toContain('15432987-0');
     expect(res.text).toContain('sin ingresos registrados en la herramienta');
-    expect(res.text).toContain('El LMS no envía su RUN');
+    // Issue #20: the hint says what is missing (Bruno's username is not a RUN, his ID number is empty).
+    expect(res.text).toContain('En la lista de participantes del LMS, su nombre de usuario («bruno») no es un RUN válido y su «Número de ID» (en Canvas, SIS ID) viene vacío');
     expect(res.text).toContain('Lista de participantes del LMS actualizada hace menos de 1 min.');
     expect(res.text).not.toContain('data-sub="diego"');
     for (const word of ['callback-accepted', 'start success', '>closed<']) expect(res.text).not.toContain(word);

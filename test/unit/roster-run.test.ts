@@ -78,21 +78,21 @@ describe('the report: a learner who never launched', () => {
     const roster = [member('ana', '12345678-5', '9876543-3'), member('elena', '15432987-0', null)];
     const r = report(roster, [launched('ana', '9876543-3', 'custom')]);
     expect(row(r, 'elena')).toMatchObject({ run: null, status: 'sin-run' });
-    expect(row(r, 'elena').runFix).toBe('Todavía no entra a la herramienta. La lista de participantes del LMS no trae su «Número de ID» (en Canvas, SIS ID): complete el «Número de ID» del usuario en el LMS (o use su RUN como nombre de usuario).');
+    expect(row(r, 'elena').runFix).toBe('No tiene ingresos registrados en la herramienta. La lista de participantes del LMS no trae su «Número de ID» (en Canvas, SIS ID): complete el «Número de ID» del usuario en el LMS (o use su RUN como nombre de usuario).');
   });
 
   it('says the roster gives neither the username nor the ID number', () => {
     expect(row(report([member('elena', null, null)]), 'elena').runFix).toBe(
-      'Todavía no entra a la herramienta. La lista de participantes del LMS no trae su nombre de usuario ni su «Número de ID» (en Canvas, SIS ID): complete el «Número de ID» del usuario en el LMS (o use su RUN como nombre de usuario). Moodle envía el nombre de usuario en la lista solo si la herramienta puede compartir el nombre de los participantes («Compartir el nombre del usuario con la herramienta»).',
+      'No tiene ingresos registrados en la herramienta. La lista de participantes del LMS no trae su nombre de usuario ni su «Número de ID» (en Canvas, SIS ID): complete el «Número de ID» del usuario en el LMS (o use su RUN como nombre de usuario). Moodle envía el nombre de usuario en la lista solo si la herramienta puede compartir el nombre de los participantes («Compartir el nombre del usuario con la herramienta»).',
     );
   });
 
   it('says which value is not a valid RUN, and why', () => {
     expect(row(report([member('elena', 'emunoz', '15432987-1')]), 'elena').runFix).toBe(
-      'Todavía no entra a la herramienta. En la lista de participantes del LMS, su nombre de usuario («emunoz») no es un RUN válido y su «Número de ID» (en Canvas, SIS ID) («15432987-1») tiene un dígito verificador que no coincide: corrija el RUN del usuario en el LMS (sin puntos, con guion y dígito verificador, por ejemplo 12345678-5).',
+      'No tiene ingresos registrados en la herramienta. En la lista de participantes del LMS, su nombre de usuario («emunoz») no es un RUN válido y su «Número de ID» (en Canvas, SIS ID) («15432987-1») tiene un dígito verificador que no coincide: corrija el RUN del usuario en el LMS (sin puntos, con guion y dígito verificador, por ejemplo 12345678-5).',
     );
     expect(row(report([member('elena', 'emunoz', null)]), 'elena').runFix).toBe(
-      'Todavía no entra a la herramienta. En la lista de participantes del LMS, su nombre de usuario («emunoz») no es un RUN válido y su «Número de ID» (en Canvas, SIS ID) viene vacío: corrija el RUN del usuario en el LMS (sin puntos, con guion y dígito verificador, por ejemplo 12345678-5).',
+      'No tiene ingresos registrados en la herramienta. En la lista de participantes del LMS, su nombre de usuario («emunoz») no es un RUN válido y su «Número de ID» (en Canvas, SIS ID) viene vacío: corrija el RUN del usuario en el LMS (sin puntos, con guion y dígito verificador, por ejemplo 12345678-5).',
     );
   });
 
@@ -102,7 +102,7 @@ describe('the report: a learner who never launched', () => {
   });
 
   it('without the roster, or not in it, says so instead of blaming the LMS\'s fields', () => {
-    expect(runFixText({ launched: false, rosterAvailable: false, roster: null })).toBe('Todavía no entra a la herramienta. La lista de participantes del LMS no está disponible, así que no se pudo buscar su RUN en ella.');
+    expect(runFixText({ launched: false, rosterAvailable: false, roster: null })).toBe('No tiene ingresos registrados en la herramienta. La lista de participantes del LMS no está disponible, así que no se pudo buscar su RUN en ella.');
     expect(runFixText({ launched: true, rosterAvailable: true, roster: null })).toBe('Al entrar a la herramienta, el LMS no envió un RUN válido (revise el parámetro personalizado rut). No aparece en la lista de participantes del LMS.');
   });
 
