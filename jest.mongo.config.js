@@ -29,6 +29,8 @@ module.exports = {
     '<rootDir>/test/integration/security-smaller-holes.test.ts',
     // Issue #20 §1: the roster's username (RosterStore) read as the RUN.
     '<rootDir>/test/integration/roster-run.test.ts',
+    // Issue #20 §5: an answer's origin judged and stored (answers), shown on the staff pages.
+    '<rootDir>/test/integration/callback-origin.test.ts',
   ],
   globalSetup: '<rootDir>/test/support/mongo-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/mongo-global-teardown.ts',

@@ -165,11 +165,13 @@ describe('with the roster', () => {
     expect(unknown.text).toContain('Este estudiante no está en la lista del curso');
   });
 
-  it('a learner\'s page marks a tampered callback "origen no verificado", with the reason in Spanish', async () => {
+  it('a learner\'s page marks a tampered callback posted from another site "origen no verificado", with the reason in Spanish', async () => {
     const camila = await launchAs(sys, 'camila');
     const trip = await pressPanelButton(sys, camila.client, camila.ltik, 'start');
     const back = await loginAtClaveUnica(camila.client, trip.atSence, '9876543-3');
-    const forged = await camila.client.submit(postBackForm(back), { RunAlumno: '12345678-5' });
+    const form = postBackForm(back);
+    // Issue #20 §5: the mark needs evidence (a Referer naming another site), not only a rejection.
+    const forged = await camila.client.post(form.action, { ...form.fields, RunAlumno: '12345678-5' }, { referer: 'https://atacante.example/forja.html' });
     expect(forged.status).toBe(400);
     const res = await page('/lti/staff/learners/camila');
     expect(res.text).toContain('Respuesta rechazada');
