@@ -30,6 +30,10 @@ module.exports = {
     // Issue #19 §9: the property-based fuzz (fixed seed) and the findings it made.
     '<rootDir>/test/integration/fuzz.test.ts',
     '<rootDir>/test/integration/fuzz-findings.test.ts',
+    // Issue #20 §1: the roster's username (RosterStore) read as the RUN.
+    '<rootDir>/test/integration/roster-run.test.ts',
+    // Issue #20 §5: an answer's origin judged and stored (answers), shown on the staff pages.
+    '<rootDir>/test/integration/callback-origin.test.ts',
   ],
   globalSetup: '<rootDir>/test/support/mongo-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/mongo-global-teardown.ts',

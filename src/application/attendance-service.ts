@@ -4,6 +4,7 @@
  * code; the web layer translates HTTP to these calls and back.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { judgeCallbackOrigin } from '../sence/callback-origin';
 import { AppError, type ErrorCode } from '../errors';
 import type {
   AttendanceSession,
@@ -489,18 +490,18 @@ export class AttendanceService {
   }
 
   /**
-   * Where a callback came from (issue #7, finding 7). SENCE's callbacks are unsigned and the
-   * learner's browser holds every field SENCE echoes, so a forged one cannot be told apart; what
-   * can be seen is whether the browser posted it from SENCE's page (Origin, else Referer).
+   * Where a callback came from (issue #7 finding 7, issue #20 §5; the rule: src/sence/callback-origin.ts).
+   * `originVerified` is true for SENCE's origin, false only on evidence (another site named), and
+   * absent when the browser named none (`Origin: null`, no Referer): kept quietly, never marked.
    */
-  private provenance(info: RequestInfo, session: AttendanceSession | null): { origin: string | null; referer: string | null; originVerified: boolean } {
+  private provenance(info: RequestInfo, session: AttendanceSession | null): { origin: string | null; referer: string | null; originVerified?: boolean } {
     const origin = info.origin ? info.origin.slice(0, 200) : null;
     const referer = info.referer ? info.referer.slice(0, 500) : null;
     const expected = session
       ? [originOfUrl(this.config.senceBaseUrls[session.environment])]
       : [originOfUrl(this.config.senceBaseUrls.test), originOfUrl(this.config.senceBaseUrls.production)];
-    const seen = origin && origin !== 'null' ? origin : referer ? originOfUrl(referer) : null;
-    return { origin, referer, originVerified: seen !== null && expected.includes(seen) };
+    const seen = judgeCallbackOrigin({ origin, referer }, expected);
+    return { origin, referer, ...(seen === 'missing' ? {} : { originVerified: seen === 'sence' }) };
   }
 
   private async audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {

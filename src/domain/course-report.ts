@@ -8,7 +8,7 @@ import type { RosterMember } from './roster';
 import { isLearnerMember, isStaffMember } from './roster';
 import type { LearnerEnrollment, SenceAction, ActionSource } from './enrollment';
 import { effectiveAction } from './enrollment';
-import { parseRun, type RunProblem } from './rut';
+import { customParameterIsUsername, rosterRun, rosterRunFields, runFixText } from './roster-run';
 import { hasAccessMark, totalAccreditedSeconds } from './attendance-rules';
 import { describeSenceError, type SenceErrorDescription } from './sence-error-catalogue';
 import { progressPercent } from './time-format';
@@ -81,13 +81,6 @@ export interface CourseReport {
   rosterAvailable: boolean;
 }
 
-const RUN_FIX: Record<RunProblem, string> = {
-  missing: 'El LMS no envía su RUN (ni al entrar ni en la lista de participantes): complete el «Número de ID» del usuario (Moodle) o el SIS ID (Canvas), o configure el parámetro rut.',
-  placeholder: 'El LMS envía un texto sin reemplazar (p. ej. $User.username): revise la sustitución del parámetro rut.',
-  format: 'El RUN registrado en el LMS no tiene formato válido: debe ser 12345678-5 (sin puntos, con guion).',
-  'check-digit': 'El dígito verificador del RUN registrado en el LMS no coincide: corrija el RUN del usuario.',
-};
-
 function lastSessionTime(s: AttendanceSession): Date {
   return s.endedAt ?? s.openedAt ?? s.createdAt;
 }
@@ -98,6 +91,12 @@ export function buildCourseReport(input: ReportInput): CourseReport {
   for (const list of sessionsBySub.values()) list.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   const enrollmentBySub = new Map(input.enrollments.map((e) => [e.sub, e]));
   const rosterBySub = new Map((input.roster ?? []).map((m) => [m.userId, m]));
+  // Issue #20: the roster's RUN is read the way the launch reads it, in the course's choice of field.
+  const launchedInRoster = [...input.learners.values()].flatMap((learner) => {
+    const member = rosterBySub.get(learner.sub);
+    return member ? [{ learner, member }] : [];
+  });
+  const runFields = rosterRunFields(customParameterIsUsername(launchedInRoster));
 
   // Everyone who is a learner in the roster, plus anyone the tool has records of (sessions or marks).
   const subs: string[] = [];
@@ -120,9 +119,9 @@ export function buildCourseReport(input: ReportInput): CourseReport {
     const learner = input.learners.get(sub) ?? null;
     const sessions = sessionsBySub.get(sub) ?? [];
     const enrollment = enrollmentBySub.get(sub) ?? null;
-    const fromRoster = member ? parseRun(member.sourcedId) : null;
-    const run = learner?.run ?? (fromRoster?.ok ? fromRoster.run : null) ?? sessions[0]?.sent.RunAlumno ?? null;
-    const runFix = run ? null : RUN_FIX[fromRoster && !fromRoster.ok ? fromRoster.reason : 'missing'];
+    const fromRoster = member ? rosterRun(member, runFields) : null;
+    const run = learner?.run ?? fromRoster?.run ?? sessions[0]?.sent.RunAlumno ?? null;
+    const runFix = run ? null : runFixText({ launched: learner !== null, rosterAvailable: input.roster !== null, roster: fromRoster });
     const accredited = totalAccreditedSeconds(sessions);
     const latest = sessions[0] ?? null;
     const erroredSession = sessions.find((s) => s.lastErrorCodes.length > 0) ?? null;

@@ -12,6 +12,11 @@ export interface RosterMember {
   email: string | null;
   /** `lis_person_sourcedid` when the LMS sends it (Moodle: the user's idnumber). */
   sourcedId: string | null;
+  /**
+   * `ext_user_username` when the LMS sends it (Moodle 4.5: the username, only where the tool may
+   * share names). Absent in rosters stored before issue #20.
+   */
+  username?: string | null;
   roles: string[];
   /** NRPS `status` Active (default when absent). */
   active: boolean;
@@ -51,6 +56,7 @@ export function memberFromNrps(raw: unknown): RosterMember | null {
     name,
     email: str(m.email),
     sourcedId: str(m.lis_person_sourcedid),
+    username: str(m.ext_user_username),
     roles: Array.isArray(m.roles) ? m.roles.filter((r): r is string => typeof r === 'string').slice(0, 20) : [],
     active: m.status === undefined || m.status === 'Active',
   };

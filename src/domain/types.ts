@@ -162,7 +162,11 @@ export interface SenceAnswer {
   /** `Origin` and `Referer` headers of the callback, as received (issue #7). */
   origin?: string | null;
   referer?: string | null;
-  /** False when the callback did not come from the configured SENCE origin ("origen no verificado"). */
+  /**
+   * True when the browser named SENCE's origin (Origin/Referer); false only when it named another
+   * site ("origen no verificado", issue #20 §5); absent when it named none (`Origin: null`, no
+   * Referer) or the answer predates issue #7.
+   */
   originVerified?: boolean;
 }
 

@@ -100,9 +100,13 @@ export function describeAuditReason(entry: Pick<AuditEntry, 'event' | 'reason' |
   return 'ver detalle técnico';
 }
 
-/** Whether a rejected callback failed at a step that means its origin could not be verified. */
-export function isUnverifiedOrigin(entry: Pick<AuditEntry, 'event' | 'details' | 'reason'>): boolean {
-  if (entry.event !== 'callback-rejected') return false;
-  const step = typeof entry.details?.step === 'string' ? entry.details.step : entry.reason.split(':')[0];
-  return step === 'callback-token' || step === 'run-alumno' || step === 'cod-sence' || step === 'codigo-curso' || step === 'id-sesion-alumno' || step === 'attempt-session';
+/**
+ * Whether an audit entry carries the "origen no verificado" warning (issue #20 §5): only a callback
+ * whose Origin or Referer named a site that is not SENCE's (`originVerified === false`, see
+ * src/sence/callback-origin.ts). A callback with none (`Origin: null`) is recorded without it. The
+ * audit page, the report's row and the learner's page show it with one partial,
+ * views/partials/origin-warning.ejs.
+ */
+export function hasOriginWarning(entry: Pick<AuditEntry, 'details'>): boolean {
+  return (entry.details as { originVerified?: unknown } | null | undefined)?.originVerified === false;
 }

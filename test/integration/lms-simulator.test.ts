@@ -525,12 +525,27 @@ describe('Names and Role Provisioning Services', () => {
       name: 'Camila Rojas',
       given_name: 'Camila',
       family_name: 'Rojas',
+      // Moodle 4.5.6 (REFERENCE §4.4): the username, where names are shared (issue #20).
+      ext_user_username: 'camila',
       email: 'camila.rojas@example.com',
       user_id: 'camila',
       lis_person_sourcedid: '9876543-3',
       roles: [LEARNER],
     });
+    expect(body.members[3]).toMatchObject({ user_id: 'elena', ext_user_username: '15432987-0' });
+    expect(body.members[3]).not.toHaveProperty('lis_person_sourcedid');
     expect(body.members[4]?.roles).toEqual([INSTRUCTOR, INST_INSTRUCTOR]);
+  });
+
+  test('with names not shared (Moodle\'s "Share launcher\'s name"), members carry no names and no ext_user_username, but the ID number', async () => {
+    sim.nrps.shareNames = false;
+    try {
+      const res = await fetch(url(), { headers: { Authorization: `Bearer ${await bearer(SCOPES.nrps)}` } });
+      const body = (await res.json()) as { members: Array<Record<string, unknown>> };
+      expect(body.members[2]).toEqual({ status: 'Active', email: 'camila.rojas@example.com', user_id: 'camila', lis_person_sourcedid: '9876543-3', roles: [LEARNER] });
+    } finally {
+      sim.nrps.shareNames = true;
+    }
   });
 
   test('role filter, missing token (401), wrong scope (403), wrong course (404)', async () => {

@@ -70,7 +70,8 @@ describe('with the roster', () => {
     expect(res.text).toContain('Elena Muñoz');
     expect(res.text).toContain('15432987-0');
     expect(res.text).toContain('sin ingresos registrados en la herramienta');
-    expect(res.text).toContain('El LMS no envía su RUN');
+    // Issue #20: the hint says what is missing (Bruno's username is not a RUN, his ID number is empty).
+    expect(res.text).toContain('En la lista de participantes del LMS, su nombre de usuario («bruno») no es un RUN válido y su «Número de ID» (en Canvas, SIS ID) viene vacío');
     expect(res.text).toContain('Lista de participantes del LMS actualizada hace menos de 1 min.');
     expect(res.text).not.toContain('data-sub="diego"');
     for (const word of ['callback-accepted', 'start success', '>closed<']) expect(res.text).not.toContain(word);
@@ -164,11 +165,13 @@ describe('with the roster', () => {
     expect(unknown.text).toContain('Este estudiante no está en la lista del curso');
   });
 
-  it('a learner\'s page marks a tampered callback "origen no verificado", with the reason in Spanish', async () => {
+  it('a learner\'s page marks a tampered callback posted from another site "origen no verificado", with the reason in Spanish', async () => {
     const camila = await launchAs(sys, 'camila');
     const trip = await pressPanelButton(sys, camila.client, camila.ltik, 'start');
     const back = await loginAtClaveUnica(camila.client, trip.atSence, '9876543-3');
-    const forged = await camila.client.submit(postBackForm(back), { RunAlumno: '12345678-5' });
+    const form = postBackForm(back);
+    // Issue #20 §5: the mark needs evidence (a Referer naming another site), not only a rejection.
+    const forged = await camila.client.post(form.action, { ...form.fields, RunAlumno: '12345678-5' }, { referer: 'https://atacante.example/forja.html' });
     expect(forged.status).toBe(400);
     const res = await page('/lti/staff/learners/camila');
     expect(res.text).toContain('Respuesta rechazada');

@@ -1046,6 +1046,13 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect(await stores.rosters.get(courseY)).toBeNull();
     });
 
+    it('keeps the username of each member (ext_user_username, issue #20), null as null', async () => {
+      const withUsername = { ...member, username: '12345678-5' };
+      const without = { ...member, userId: 'user-c', username: null };
+      await stores.rosters.save({ course: courseX, members: [withUsername, without], fetchedAt: T0 });
+      expect((await stores.rosters.get(courseX))?.members).toEqual([withUsername, without]);
+    });
+
     it('keeps whether the roster was cut at the member or byte cap (issue #19), and a whole one replaces it', async () => {
       await stores.rosters.save({ course: courseX, members: [member], fetchedAt: T0, truncated: true });
       expect(await stores.rosters.get(courseX)).toEqual({ course: courseX, members: [member], fetchedAt: T0, truncated: true });

@@ -53,7 +53,8 @@ describe('buildCourseReport', () => {
     expect(Object.fromEntries(report.rows.map((r) => [r.sub, r.status]))).toEqual({ a: 'al-dia', b: 'exento', c: 'sesion-abierta', e: 'con-error', f: 'sin-run', g: 'con-error' });
     expect(report.counts).toEqual({ 'con-error': 2, 'sin-run': 1, 'sesion-abierta': 1, 'sin-marca': 0, 'al-dia': 1, exento: 1 });
     expect(bySub.a).toMatchObject({ percent: 50, accessMark: true, run: '12345678-5', closedCount: 1, sessionCount: 1, actionSource: 'course' });
-    expect(bySub.f?.runFix).toBe('El dígito verificador del RUN registrado en el LMS no coincide: corrija el RUN del usuario.');
+    // Gloria launched with the RUN of her ID number from `rut`: this course's rut is the ID number (issue #20).
+    expect(bySub.f?.runFix).toBe('No tiene ingresos registrados en la herramienta. En la lista de participantes del LMS, su «Número de ID» (en Canvas, SIS ID) («12345678-4») tiene un dígito verificador que no coincide: corrija el RUN del usuario en el LMS (sin puntos, con guion y dígito verificador, por ejemplo 12345678-5).');
     expect(bySub.e?.lastError?.code).toBe('208');
     expect(bySub.g?.lastError?.code).toBe('211');
   });
@@ -192,7 +193,7 @@ describe('buildCourseReport without the LMS roster (Names and Roles unavailable)
     const x = report.rows.find((r) => r.sub === 'x')!;
     expect(x.lastSessionAt).toEqual(x.sessions[0]!.createdAt);
     expect(report.rows.find((r) => r.sub === 'b')?.runFix).toBe(
-      'El LMS no envía su RUN (ni al entrar ni en la lista de participantes): complete el «Número de ID» del usuario (Moodle) o el SIS ID (Canvas), o configure el parámetro rut.',
+      'No tiene ingresos registrados en la herramienta. La lista de participantes del LMS no está disponible, así que no se pudo buscar su RUN en ella.',
     );
   });
 });

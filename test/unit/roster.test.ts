@@ -13,10 +13,11 @@ describe('memberFromNrps: one NRPS member (untrusted JSON) as the report needs i
         family_name: 'Pérez',
         email: 'ana@example.cl',
         lis_person_sourcedid: '12345678-5',
+        ext_user_username: 'aperez',
         roles: [`${LIS}Learner`],
         status: 'Active',
       }),
-    ).toEqual({ userId: '42', name: 'Ana Pérez', email: 'ana@example.cl', sourcedId: '12345678-5', roles: [`${LIS}Learner`], active: true });
+    ).toEqual({ userId: '42', name: 'Ana Pérez', email: 'ana@example.cl', sourcedId: '12345678-5', username: 'aperez', roles: [`${LIS}Learner`], active: true });
   });
 
   it('builds the name from given and family names when "name" is missing or blank', () => {

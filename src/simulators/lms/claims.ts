@@ -114,7 +114,7 @@ export function buildLaunchClaims(i: ClaimsInput): Record<string, unknown> {
       return_url: `${i.issuer}/course?user=${encodeURIComponent(i.user.id)}`,
       locale: 'es',
     },
-    [CLAIM.ext]: { user_username: i.user.id, lms: 'moodle-2' },
+    [CLAIM.ext]: { user_username: i.user.username ?? i.user.id, lms: 'moodle-2' },
     [CLAIM.ags]: {
       scope: [SCOPE.lineItem, SCOPE.lineItemReadOnly, SCOPE.score, SCOPE.resultReadOnly],
       lineitems: urls.lineItems,

@@ -14,7 +14,8 @@ export const DEMO_COURSE: SimCourse = Object.freeze({
  * - bruno: the admin wrote `rut=$User.username` but the LMS did not substitute it, and no idnumber → no valid RUN;
  * - camila: no custom parameter; lis.person_sourcedid (Moodle idnumber) = 9876543-3 (mod 11 of 9876543 → 3);
  * - diego: instructor, no RUN;
- * - elena: a learner who never opens the tool (only the roster, NRPS, knows her), idnumber 15432987-0.
+ * - elena: a learner who never opens the tool (only the roster, NRPS, knows her); the site keeps the RUN
+ *   in the username (rut=$User.username, as the tool recommends): username 15432987-0, no idnumber.
  */
 const demoUsers: SimUser[] = [
   {
@@ -54,8 +55,9 @@ const demoUsers: SimUser[] = [
     familyName: 'Muñoz',
     email: 'elena.munoz@example.com',
     role: 'learner',
-    customRut: null,
-    sourcedId: '15432987-0',
+    customRut: '15432987-0',
+    sourcedId: '',
+    username: '15432987-0',
   },
   {
     id: 'diego',

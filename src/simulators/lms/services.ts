@@ -245,11 +245,12 @@ export function servicesRouter(ctx: SimContext, nrps: NrpsBehaviour = { failWith
 
   router.get('/api/courses/:ctx/memberships', requireScope(state, SCOPE.membershipReadOnly), (req: Request, res: Response) => {
     const role = typeof req.query.role === 'string' ? req.query.role : undefined;
+    // Moodle 4.5.6 (REFERENCE §4.4): names and the username (ext_user_username) only where the tool
+    // may share names; the ID number (lis_person_sourcedid) always.
+    const shareNames = nrps.shareNames !== false;
     let members = ctx.users.map((u) => ({
       status: 'Active',
-      name: u.name,
-      given_name: u.givenName,
-      family_name: u.familyName,
+      ...(shareNames ? { name: u.name, given_name: u.givenName, family_name: u.familyName, ext_user_username: u.username ?? u.id } : {}),
       email: u.email,
       user_id: u.id,
       // Moodle sends the idnumber only when it is set.

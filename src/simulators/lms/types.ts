@@ -17,6 +17,11 @@ export interface SimUser {
   customRut: string | null;
   /** lis.person_sourcedid (Moodle idnumber), may be ''. */
   sourcedId: string;
+  /**
+   * The Moodle username, sent as `ext_user_username` (launch `…/claim/ext` and Names and Roles
+   * members) where names are shared; default: the user's id.
+   */
+  username?: string;
 }
 
 export interface SimCourse {
@@ -128,6 +133,11 @@ export interface NrpsBehaviour {
   extraLearners?: number;
   /** Serve every member on one page whatever `limit` asks (an LMS that ignores it). */
   ignoreLimit?: boolean;
+  /**
+   * Moodle's "Share launcher's name with tool" for Names and Roles (default true): false leaves out
+   * name, given_name, family_name and ext_user_username, as Moodle's memberships service does.
+   */
+  shareNames?: boolean;
 }
 
 export interface LmsSimulator {

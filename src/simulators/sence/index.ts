@@ -374,7 +374,10 @@ export function startSenceEmulator(options: StartSenceEmulatorOptions): Promise<
         `form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'`,
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
+      // A browser's default (issue #20 §5): leaving SENCE's page for the OTEC's callback, it sends
+      // Origin and Referer = SENCE's origin. (no-referrer made every genuine callback arrive with
+      // Origin: null.)
+      'Referrer-Policy': 'strict-origin-when-cross-origin',
     });
     next();
   });

@@ -12,7 +12,7 @@ import { staffOnly } from '../staff-guard';
 import { loadCoordinatorContext, type CoordinatorContext, type CoordinatorDeps } from '../coordinator-context';
 import { rowView, actionText, LINE_LABELS } from '../report-view';
 import { percentChart, sessionsPerDayChart, statusChart } from '../charts';
-import { describeAuditReason, eventLabel, isUnverifiedOrigin, sessionStateLabel } from '../event-labels';
+import { describeAuditReason, eventLabel, hasOriginWarning, sessionStateLabel } from '../event-labels';
 import type { AlertService } from '../../application/alert-service';
 
 export interface StaffReportDeps extends CoordinatorDeps {
@@ -39,10 +39,12 @@ export function staffReportRoutes(deps: StaffReportDeps): Router {
     const actions = [...new Set(ctx.report.rows.map((r) => r.action?.codigoCurso).filter((c): c is string => Boolean(c)))].sort();
     const sessions = ctx.report.rows.flatMap((r) => r.sessions);
     const alerts = deps.alerts ? await deps.alerts.openAlerts(ctx.identity.course) : [];
+    // Issue #20 §5: the rows (of this page) credited by an answer from another site get the warning.
+    const warned = await deps.stores.attendance.sessionsWithUnverifiedOrigin(paged.rows.flatMap((r) => r.sessions.map((s) => s.id)));
     res.render('staff-report', {
       title: 'Reporte de asistencia SENCE',
       ...common(ctx),
-      rows: paged.rows.map((r) => rowView(r, ctx.links)),
+      rows: paged.rows.map((r) => ({ ...rowView(r, ctx.links), originWarning: r.sessions.some((s) => warned.has(s.id)) })),
       total: paged.searchTotal,
       counts: paged.searchCounts,
       matching: paged.matching,
@@ -146,6 +148,6 @@ async function learnerAudit(deps: CoordinatorDeps, ctx: CoordinatorContext, row:
       text: describeAuditReason(e),
       accepted: e.accepted,
       sourceIp: e.sourceIp ?? '',
-      unverified: isUnverifiedOrigin(e),
+      originWarning: hasOriginWarning(e),
     }));
 }

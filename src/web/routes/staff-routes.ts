@@ -2,7 +2,7 @@
  * Staff pages under /lti/staff (instructors and OTEC coordinators; the role comes only from the
  * signed launch): course SENCE settings, OTECs, the course's attendance and its audit log.
  */
-import { describeAuditReason, eventLabel, sessionStateLabel } from '../event-labels';
+import { describeAuditReason, eventLabel, hasOriginWarning, sessionStateLabel } from '../event-labels';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors';
@@ -150,7 +150,7 @@ export function staffRoutes(deps: StaffDeps): Router {
   });
 
   // The course's audit log (issue #7): filters, the learner on every row, repeated entries counted,
-  // callbacks that did not come from SENCE's page marked "origen no verificado".
+  // callbacks whose Origin/Referer named another site marked "origen no verificado" (issue #20 §5).
   router.get('/staff/audit', async (req, res) => {
     const identity = launchIdentity(res);
     const q = req.query as Record<string, unknown>;
@@ -199,7 +199,9 @@ export function staffRoutes(deps: StaffDeps): Router {
           lastAtText: (e.count ?? 1) > 1 && e.lastAt ? formatSantiagoDateTime(e.lastAt) : null,
           learnerName: p?.name ?? (e.learner ? e.learner.sub : ''),
           learnerRun: p?.run ?? '',
-          unverifiedOrigin: d.originVerified === false,
+          originWarning: hasOriginWarning(e),
+          // Callbacks keep their Origin/Referer, also when there was none (shown quietly, issue #20 §5).
+          hasProvenance: Object.hasOwn(d, 'origin') || Object.hasOwn(d, 'referer'),
           origin: typeof d.origin === 'string' ? d.origin : null,
           referer: typeof d.referer === 'string' ? d.referer : null,
         };
