@@ -78,6 +78,9 @@ function readable(where: string, findings: Finding[]): string {
  */
 async function measure(name: string, page: Page, doc: () => Promise<Page | Frame>): Promise<string> {
   const out: string[] = [];
+  // §8: the tab's title names the tool once ("Asistencia SENCE · Asistencia SENCE" before).
+  const title = await (await doc()).evaluate(() => document.title);
+  if (title.split('Asistencia SENCE').length !== 2) out.push(`${name}: the title names the tool ${title.split('Asistencia SENCE').length - 1} times: «${title}»`);
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
     await page.waitForTimeout(150);
