@@ -182,7 +182,7 @@ function logUnhandledRejections(logger: Logger): void {
 export function portInUse(err: unknown, port: number, variable: string): unknown {
   const code = (err as { code?: string } | null)?.code;
   if (code === 'EADDRINUSE') {
-    return new AppError('startup-failure', 500, `el puerto ${port} ya está en uso (${variable}): cierra el otro proceso o elige otro puerto con ${variable}.`, { cause: err });
+    return new AppError('startup-failure', 500, `el puerto ${port} ya está en uso (${variable}): cierre el otro proceso o elija otro puerto con ${variable}.`, { cause: err });
   }
   if (code === 'EACCES') {
     return new AppError('startup-failure', 500, `no hay permiso para escuchar en el puerto ${port} (${variable}).`, { cause: err });

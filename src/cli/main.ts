@@ -2,8 +2,8 @@
 import { loadConfig } from '../config';
 import { openStores } from '../store/open-stores';
 import { setupLti } from '../lti/lti-runtime';
-import { runPlatformCli, type PlatformInfo, type PlatformRegistry } from './platform-commands';
-import { runOtecCli, type OtecCliContext } from './otec-commands';
+import { runPlatformCli, USAGE, type CliIo, type PlatformInfo, type PlatformRegistry } from './platform-commands';
+import { OTEC_USAGE, runOtecCli, type OtecCliContext } from './otec-commands';
 import { createInvite, inviteUrl } from '../application/registration-invites';
 import { migrateLegacyOtecs } from '../application/otec-tenancy';
 import type { Stores } from '../store/ports';
@@ -89,14 +89,39 @@ export function otecContext(registry: Awaited<ReturnType<typeof openPlatformRegi
   };
 }
 
+/** Both groups' usage: what `--help` prints. */
+export const HELP = ['Asistencia SENCE: comandos de administración.', '', USAGE, OTEC_USAGE.replace(/^Uso:\n/, '')].join('\n');
+const HELP_WORDS = new Set(['--help', '-h', 'help']);
+
+/** One call of the CLI: `platform …`, `otec …`, or `--help` (on standard output, exit 0; nothing is opened). */
+export async function runCli(argv: string[], registry: () => Promise<PlatformRegistry>, otec: () => Promise<OtecCliContext>, io: CliIo): Promise<number> {
+  const [group, command] = argv;
+  if (group === undefined) {
+    io.err(`Falta el comando.\n\n${HELP}`);
+    return 2;
+  }
+  if (HELP_WORDS.has(group)) {
+    io.out(HELP);
+    return 0;
+  }
+  if (group !== 'platform' && group !== 'otec') {
+    io.err(`Comando desconocido: ${group}.\n\n${HELP}`);
+    return 2;
+  }
+  if (command !== undefined && HELP_WORDS.has(command)) {
+    io.out(group === 'otec' ? OTEC_USAGE : USAGE);
+    return 0;
+  }
+  if (group === 'otec') return runOtecCli(argv, otec, io);
+  return runPlatformCli(argv, registry, io);
+}
+
 async function main(): Promise<number> {
   let opened: Awaited<ReturnType<typeof openPlatformRegistry>> | null = null;
   const registry = async () => (opened = await openPlatformRegistry(process.env));
   const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
   try {
-    const argv = process.argv.slice(2);
-    if (argv[0] === 'otec') return await runOtecCli(argv, async () => otecContext(await registry()), io);
-    return await runPlatformCli(argv, registry, io);
+    return await runCli(process.argv.slice(2), registry, async () => otecContext(await registry()), io);
   } finally {
     const r = opened as Awaited<ReturnType<typeof openPlatformRegistry>> | null;
     if (r) await r.close();

@@ -60,33 +60,33 @@ export function validateCourseSettings(
   const errors: Record<string, string> = {};
 
   const otecId = text(input, 'otecId');
-  if (!otecId) errors.otecId = 'Elige la OTEC que dicta este curso.';
-  else if (!ctx.otecIds.includes(otecId)) errors.otecId = 'La OTEC elegida no existe. Elige una de la lista o regístrala primero.';
+  if (!otecId) errors.otecId = 'Elija la OTEC que dicta este curso.';
+  else if (!ctx.otecIds.includes(otecId)) errors.otecId = 'La OTEC elegida no existe. Elija una de la lista o regístrela primero.';
 
   const environmentRaw = text(input, 'environment');
   let environment: SenceEnvironment | null = null;
   if (environmentRaw === 'test' || environmentRaw === 'production') environment = environmentRaw;
-  else errors.environment = 'Elige el ambiente de SENCE: prueba (rcetest) o producción (rce).';
+  else errors.environment = 'Elija el ambiente de SENCE: prueba (rcetest) o producción (rce).';
   const isTest = environment === 'test';
 
   // RCE M6 §2.1: LineaCapacitacion 1 (Programas Sociales), 3 (Franquicia Tributaria) or 6 (FPT).
   const lineRaw = text(input, 'lineaCapacitacion');
   let line: TrainingLine | null = null;
   if (lineRaw === '1' || lineRaw === '3' || lineRaw === '6') line = Number(lineRaw) as TrainingLine;
-  else errors.lineaCapacitacion = 'Elige la línea de capacitación: 1 (Programas Sociales), 3 (Franquicia Tributaria) o 6 (FPT).';
+  else errors.lineaCapacitacion = 'Elija la línea de capacitación: 1 (Programas Sociales), 3 (Franquicia Tributaria) o 6 (FPT).';
 
   const codSence = text(input, 'codSence');
-  if (codSence === null) errors.codSence = 'Escribe el código SENCE del curso como texto.';
+  if (codSence === null) errors.codSence = 'Escriba el código SENCE del curso como texto.';
   else if (line === 1) {
     // RCE M6 §2.3: CodSence blank for line 1, also in rcetest (not -1).
     if (codSence !== '') errors.codSence = 'Para la línea 1 (Programas Sociales) el código SENCE debe quedar en blanco.';
   } else if (codSence === '-1') {
     // RCE M6 §4: "-1" disables the code checks and only works in rcetest.
-    if (!isTest) errors.codSence = 'El código "-1" solo sirve en el ambiente de prueba. En producción escribe el código SENCE real de 10 dígitos.';
+    if (!isTest) errors.codSence = 'El código "-1" solo sirve en el ambiente de prueba. En producción escriba el código SENCE real de 10 dígitos.';
   } else if (!/^\d{10}$/.test(codSence)) {
     // RCE M6 §2.1 / Anexo 2 (204): CodSence is the 10-digit course code of the purchase order.
     errors.codSence = codSence === ''
-      ? 'Escribe el código SENCE del curso: 10 dígitos, lo encuentras en la orden de compra.'
+      ? 'Escriba el código SENCE del curso: 10 dígitos, lo encuentra en la orden de compra.'
       : 'El código SENCE debe tener exactamente 10 dígitos, sin puntos ni espacios (está en la orden de compra).';
   }
 
@@ -94,9 +94,9 @@ export function validateCourseSettings(
   // RCE M6 §2.1 / Anexo 2 (205): CodigoCurso Text/50, min 7 except line 6 (FPT); "-1" only in rcetest.
   const minCodigo = line === 6 ? 1 : 7;
   if (codigoCurso === null || codigoCurso === '') {
-    errors.codigoCurso = 'Escribe el código de la acción de capacitación (ID de acción, Folio o RUS).';
+    errors.codigoCurso = 'Escriba el código de la acción de capacitación (ID de acción, Folio o RUS).';
   } else if (codigoCurso === '-1') {
-    if (!isTest) errors.codigoCurso = 'El código "-1" solo sirve en el ambiente de prueba. En producción escribe el ID de acción real.';
+    if (!isTest) errors.codigoCurso = 'El código "-1" solo sirve en el ambiente de prueba. En producción escriba el ID de acción real.';
   } else if (hasControlChars(codigoCurso)) {
     errors.codigoCurso = 'El código de la acción no puede tener saltos de línea ni caracteres especiales invisibles.';
   } else if (codigoCurso.length < minCodigo || codigoCurso.length > 50) {
@@ -109,7 +109,7 @@ export function validateCourseSettings(
   // Chilean users often type a decimal comma ("1,5"): accepted as 1.5.
   const hours = hoursRaw !== null && /^\d{1,4}([.,]\d{1,2})?$/.test(hoursRaw) ? Number(hoursRaw.replace(',', '.')) : null;
   if (hours === null || hours <= 0 || hours > REQUIRED_HOURS_MAX) {
-    errors.requiredHours = `Escribe las horas totales del curso: un número mayor que 0 y hasta ${REQUIRED_HOURS_MAX} (puedes usar decimales, por ejemplo 40,5).`;
+    errors.requiredHours = `Escriba las horas totales del curso: un número mayor que 0 y hasta ${REQUIRED_HOURS_MAX} (puede usar decimales, por ejemplo 40,5).`;
   }
 
   // REFERENCE §5.3: the manual sets no limit; 3 h (180 min) is practice, so it is configurable.
@@ -133,7 +133,7 @@ export function validateCourseSettings(
 
   // RCE M6 §2.1: UrlRetoma/UrlError Text/100; our callback paths add up to 42 characters.
   if (ctx.publicUrl.length + CALLBACK_PATH_MAX_LENGTH > SENCE_URL_MAX_LENGTH) {
-    errors.publicUrl = `La dirección pública de la herramienta (PUBLIC_URL, ${ctx.publicUrl.length} caracteres) es demasiado larga: SENCE acepta direcciones de retorno de hasta ${SENCE_URL_MAX_LENGTH} caracteres. Acórtala a ${SENCE_URL_MAX_LENGTH - CALLBACK_PATH_MAX_LENGTH} caracteres o menos.`;
+    errors.publicUrl = `La dirección pública de la herramienta (PUBLIC_URL, ${ctx.publicUrl.length} caracteres) es demasiado larga: SENCE acepta direcciones de retorno de hasta ${SENCE_URL_MAX_LENGTH} caracteres. Acórtela a ${SENCE_URL_MAX_LENGTH - CALLBACK_PATH_MAX_LENGTH} caracteres o menos.`;
   }
 
   if (Object.keys(errors).length > 0 || !otecId || !environment || !line || hours === null || limit === null || warning === null) {
@@ -167,7 +167,7 @@ export function validateOtecInput(input: Record<string, unknown>): ValidationRes
   const errors: Record<string, string> = {};
 
   const name = text(input, 'name');
-  if (!name) errors.name = 'Escribe el nombre de la OTEC.';
+  if (!name) errors.name = 'Escriba el nombre de la OTEC.';
   else if (name.length > 100 || hasControlChars(name)) errors.name = 'El nombre de la OTEC debe tener como máximo 100 caracteres, en una sola línea.';
 
   const rutRaw = text(input, 'rut');
@@ -175,16 +175,16 @@ export function validateOtecInput(input: Record<string, unknown>): ValidationRes
   const rut = parseRun(rutRaw);
   if (!rut.ok) {
     errors.rut = rut.reason === 'check-digit'
-      ? 'El dígito verificador del RUT de la OTEC no coincide. Revisa el número después del guion.'
-      : 'Escribe el RUT de la OTEC con guion y dígito verificador, por ejemplo 76123456-0.';
+      ? 'El dígito verificador del RUT de la OTEC no coincide. Revise el número después del guion.'
+      : 'Escriba el RUT de la OTEC con guion y dígito verificador, por ejemplo 76123456-0.';
   }
 
   // RCE M6 §2.1 / Anexo 2 (303): Token Text/36, GUID from RTS, upper case (SIC).
   const tokenRaw = text(input, 'token');
   const token = (tokenRaw ?? '').toUpperCase();
-  if (!token) errors.token = 'Pega el token SENCE de la OTEC (lo obtienes en https://sistemas.sence.cl/rts).';
+  if (!token) errors.token = 'Pegue el token SENCE de la OTEC (lo obtiene en https://sistemas.sence.cl/rts).';
   else if (token.length !== 36 || !TOKEN_GUID.test(token)) {
-    errors.token = `El token debe tener 36 caracteres con la forma XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (letras A-F y números). El que pegaste tiene ${token.length}; cópialo completo desde RTS.`;
+    errors.token = `El token debe tener 36 caracteres con la forma XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (letras A-F y números). El que pegó tiene ${token.length}; cópielo completo desde RTS.`;
   }
 
   if (Object.keys(errors).length > 0 || !name || !rut.ok) return { ok: false, errors };

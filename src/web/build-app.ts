@@ -103,7 +103,7 @@ export function buildApp(deps: AppDeps): Express {
     res.render('home', { demo: deps.demo ?? null });
   });
   app.get('/setup', (_req, res) => {
-    res.render('setup', { title: 'Registrar Asistencia SENCE en tu plataforma', urls: toolUrls(config.publicUrl) });
+    res.render('setup', { title: 'Registrar Asistencia SENCE en su plataforma', urls: toolUrls(config.publicUrl) });
   });
 
   // LTI: parameter shapes checked before ltijs sees anything (issue #7), then the runtime's own

@@ -139,7 +139,7 @@ describeIfChromium('learner and instructor journeys in Chromium, LMS and tool on
 
         // The instructor opens the settings and the attendance report where the LMS shows the tool.
         const staff = await launch(context, j, 'diego');
-        await staff.tool.waitForSelector('text=Entraste como parte del equipo docente');
+        await staff.tool.waitForSelector('text=Ingresó como parte del equipo docente');
         await staff.click('#nav-settings');
         await staff.tool.waitForSelector('h1:has-text("Configuración SENCE del curso")');
         await staff.click('#nav-attendance');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runPlatformCli } from '../../src/cli/platform-commands';
-import { openPlatformRegistry } from '../../src/cli/main';
+import { openPlatformRegistry, otecContext, runCli } from '../../src/cli/main';
 
 let dir: string;
 let registry: Awaited<ReturnType<typeof openPlatformRegistry>>;
@@ -71,4 +71,35 @@ it('adds a Moodle platform, lists it, deactivates, activates and removes it', as
   expect(out).toEqual(['No hay plataformas registradas.']);
   expect(await run('platform', 'remove', '--issuer', 'https://moodle.otec.cl', '--client-id', 'AbC123xyz')).toBe(1);
   expect(err.join('\n')).toContain('No existe una plataforma');
+});
+
+describe('help (issue #20 §16: "--help" printed "Comando desconocido." before the usage)', () => {
+  const cli = (...argv: string[]) => runCli(argv, async () => registry, async () => otecContext(registry), io);
+
+  it.each([['--help'], ['-h'], ['help']])('%s prints both usages on standard output, no error, exit 0', async (flag) => {
+    expect(await cli(flag)).toBe(0);
+    expect(err).toEqual([]);
+    const text = out.join('\n');
+    expect(text).not.toContain('desconocido');
+    expect(text).toContain('npm run cli -- platform invite');
+    expect(text).toContain('npm run cli -- otec add');
+  });
+
+  it('"platform --help" and "otec --help" print their own usage, exit 0', async () => {
+    expect(await cli('platform', '--help')).toBe(0);
+    expect(await cli('otec', '--help')).toBe(0);
+    expect(err).toEqual([]);
+    expect(out[0]).toContain('npm run cli -- platform add');
+    expect(out[1]).toContain('npm run cli -- otec add');
+  });
+
+  it('no command says what is missing (not "desconocido"), exit 2; an unknown one names it', async () => {
+    expect(await cli()).toBe(2);
+    expect(err[0]).toMatch(/^Falta el comando\./);
+    expect(err[0]).toContain('npm run cli -- otec list');
+    err.length = 0;
+    expect(await cli('plataforma', 'list')).toBe(2);
+    expect(err[0]).toMatch(/^Comando desconocido: plataforma\./);
+    expect(out).toEqual([]);
+  });
 });

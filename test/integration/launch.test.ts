@@ -123,7 +123,7 @@ describe('instructor launch', () => {
   it('tells Diego he is staff and links to the course setup', async () => {
     const { panel, ltik } = await launchAs(sys, 'diego');
     expect(panel.status).toBe(200);
-    expect(panel.text).toContain('Entraste como parte del equipo docente');
+    expect(panel.text).toContain('Ingresó como parte del equipo docente');
     // The settings link carries no ltik: public/tool-nav.js posts it with the page's session.
     expect(panel.text).toContain('<a class="btn btn-secondary" id="nav-settings" href="/lti/staff">Configuración SENCE</a>');
     expect(panel.text).toContain(`<div id="tool-session" hidden data-ltik="${ltik}"`);

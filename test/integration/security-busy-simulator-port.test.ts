@@ -13,7 +13,7 @@ it('a busy port of the demo LMS or SENCE emulator is named too, and nothing stay
   await new Promise<void>((resolve) => blocker.listen(sencePort, '127.0.0.1', () => resolve()));
   try {
     await expect(startTestSystem({ PORT: String(toolPort), SENCE_EMULATOR_PORT: String(sencePort) })).rejects.toThrow(
-      `el puerto ${sencePort} ya está en uso (SENCE_EMULATOR_PORT): cierra el otro proceso o elige otro puerto con SENCE_EMULATOR_PORT.`,
+      `el puerto ${sencePort} ya está en uso (SENCE_EMULATOR_PORT): cierre el otro proceso o elija otro puerto con SENCE_EMULATOR_PORT.`,
     );
   } finally {
     blocker.close();

@@ -62,7 +62,7 @@ describe('course staff', () => {
     expect(page.text).toContain(`${DEMO_OTEC.name} (${DEMO_OTEC.rut})`);
     expect(page.text).not.toContain(secretHint(DEMO_OTEC.token));
     expect(page.text).not.toContain('id="otec-form"');
-    expect(page.text).toContain('los administra el administrador de tu plataforma');
+    expect(page.text).toContain('los administra el administrador de su plataforma');
   });
 });
 

@@ -105,6 +105,7 @@ const removeFakePlatform = async () => {
   for (const id of ['fake-client', 'fake-client-2']) await sys.lti.provider.deletePlatform(fake.base, id).catch(() => undefined);
   await sys.lti.refreshPlatformOrigins();
 };
+const stepsOf = (html: string) => /<ol id="dynreg-next-steps">([\s\S]*?)<\/ol>/.exec(html)?.[1]?.replace(/\s+/g, ' ') ?? '';
 const lead = (html: string) => /<p class="lead">([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '';
 
 describe('without a valid invitation', () => {
@@ -144,7 +145,14 @@ describe('through the simulator\'s Moodle-like dynamic registration', () => {
     expect(res.text).toContain('Registro completado');
     expect(res.text).toContain(`<strong>${c.issuer}</strong>`);
     expect(res.text).toContain('<code id="dynreg-client-id">cliente-c</code>');
-    expect(res.text).toContain('Mostrar en el selector de actividades');
+    // What Moodle 4.5 shows after a first registration (REFERENCE §4.4): the tool card is pending, its
+    // edit control is a pencil, and it is not in the activity chooser until the admin says so.
+    const steps = stepsOf(res.text);
+    expect(steps).toContain('aparece como <strong>pendiente</strong>: pulse <strong>Activar</strong>');
+    expect(steps).toContain('lápiz');
+    expect(steps).not.toContain('engranaje');
+    expect(steps).toContain('«Mostrar en el selector de actividades y como herramienta preconfigurada»');
+    expect(steps).toContain('«Incrustar, sin bloques»');
     expect(res.text).toContain('id="dynreg-close"'); // closes only when the admin presses the button
     expect(res.text).not.toMatch(/<script>[^<]/);
     // This very response may be framed by C (its CSP was computed before C existed).
@@ -167,6 +175,15 @@ describe('through the simulator\'s Moodle-like dynamic registration', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('Registro actualizado');
     expect(c.toolRegistrations).toHaveLength(2);
+    // After "Update" Moodle keeps the tool active but resets two settings (REFERENCE §4.4): the page
+    // says so and how to set them again, and does not ask to press "Activar".
+    const steps = stepsOf(res.text);
+    expect(steps).not.toContain('Activar');
+    expect(steps).toContain('sigue <strong>activa</strong> en Moodle');
+    expect(steps).toContain('Moodle volvió a poner «Uso de la configuración de la herramienta» en «Mostrar como herramienta preconfigurada al agregar una herramienta externa»');
+    expect(steps).toContain('«Mostrar en el selector de actividades y como herramienta preconfigurada»');
+    expect(steps).toContain('«Contenedor de lanzamiento predeterminado» en «Incrustar, sin bloques»');
+    expect(steps).toContain('lápiz');
   });
 
   it('the used invitation cannot register another platform', async () => {

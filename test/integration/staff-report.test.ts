@@ -198,7 +198,7 @@ describe('staff home', () => {
     const home = await launchAs(sys, 'diego');
     const text = decodeEntities(home.panel.text);
     expect(home.panel.status).toBe(200);
-    expect(text).toContain('Entraste como parte del equipo docente');
+    expect(text).toContain('Ingresó como parte del equipo docente');
     expect(text).toContain('SENCE está configurado: acción');
     expect(text).toMatch(/id="home-sesion-abierta"[^>]*><strong>1<\/strong>/);
     expect(text).toMatch(/id="home-sin-run"[^>]*><strong>1<\/strong>/);

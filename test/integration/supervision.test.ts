@@ -126,7 +126,7 @@ describe('a request that kills the process it lands on, 10 times a second for 30
     expect(m.child.exitCode).toBeNull();
     const page = await probe(m.port, '/setup');
     expect(page.status).toBe(200);
-    expect(page.body).toContain('Registrar Asistencia SENCE en tu plataforma');
+    expect(page.body).toContain('Registrar Asistencia SENCE en su plataforma');
 
     // Each fault was logged at error level by the worker it hit, with the request id of the request that caused it.
     const logLines = m
@@ -195,7 +195,7 @@ describe('workers that exit or cannot start (npm start)', () => {
     try {
       const main = await startMain(dir, { PORT: String(port), DEMO: 'false', WEB_CONCURRENCY: '2' }, 'No se pudo iniciar');
       expect(await main.exited).toBe(1);
-      expect(main.output()).toContain(`No se pudo iniciar: el puerto ${port} ya está en uso (PORT): cierra el otro proceso o elige otro puerto con PORT.`);
+      expect(main.output()).toContain(`No se pudo iniciar: el puerto ${port} ya está en uso (PORT): cierre el otro proceso o elija otro puerto con PORT.`);
       expect(main.output().match(/No se pudo iniciar/g)).toHaveLength(1);
       expect(main.output()).not.toContain('a worker failed to start');
     } finally {

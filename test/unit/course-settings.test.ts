@@ -194,22 +194,22 @@ describe('validateOtecInput', () => {
 
 describe('validateCourseSettings: the exact message staff read for each problem', () => {
   it.each([
-    ['otecId', { otecId: '' }, 'Elige la OTEC que dicta este curso.'],
-    ['otecId', { otecId: 'otec-9' }, 'La OTEC elegida no existe. Elige una de la lista o regístrala primero.'],
-    ['environment', { environment: 'rce' }, 'Elige el ambiente de SENCE: prueba (rcetest) o producción (rce).'],
-    ['lineaCapacitacion', { lineaCapacitacion: '4' }, 'Elige la línea de capacitación: 1 (Programas Sociales), 3 (Franquicia Tributaria) o 6 (FPT).'],
-    ['codSence', { codSence: ['1237654321'] }, 'Escribe el código SENCE del curso como texto.'],
-    ['codSence', { codSence: '' }, 'Escribe el código SENCE del curso: 10 dígitos, lo encuentras en la orden de compra.'],
+    ['otecId', { otecId: '' }, 'Elija la OTEC que dicta este curso.'],
+    ['otecId', { otecId: 'otec-9' }, 'La OTEC elegida no existe. Elija una de la lista o regístrela primero.'],
+    ['environment', { environment: 'rce' }, 'Elija el ambiente de SENCE: prueba (rcetest) o producción (rce).'],
+    ['lineaCapacitacion', { lineaCapacitacion: '4' }, 'Elija la línea de capacitación: 1 (Programas Sociales), 3 (Franquicia Tributaria) o 6 (FPT).'],
+    ['codSence', { codSence: ['1237654321'] }, 'Escriba el código SENCE del curso como texto.'],
+    ['codSence', { codSence: '' }, 'Escriba el código SENCE del curso: 10 dígitos, lo encuentra en la orden de compra.'],
     ['codSence', { codSence: '123765432' }, 'El código SENCE debe tener exactamente 10 dígitos, sin puntos ni espacios (está en la orden de compra).'],
     ['codSence', { lineaCapacitacion: '1', codSence: '1237654321' }, 'Para la línea 1 (Programas Sociales) el código SENCE debe quedar en blanco.'],
-    ['codSence', { codSence: '-1' }, 'El código "-1" solo sirve en el ambiente de prueba. En producción escribe el código SENCE real de 10 dígitos.'],
-    ['codigoCurso', { codigoCurso: '' }, 'Escribe el código de la acción de capacitación (ID de acción, Folio o RUS).'],
-    ['codigoCurso', { codigoCurso: '-1' }, 'El código "-1" solo sirve en el ambiente de prueba. En producción escribe el ID de acción real.'],
+    ['codSence', { codSence: '-1' }, 'El código "-1" solo sirve en el ambiente de prueba. En producción escriba el código SENCE real de 10 dígitos.'],
+    ['codigoCurso', { codigoCurso: '' }, 'Escriba el código de la acción de capacitación (ID de acción, Folio o RUS).'],
+    ['codigoCurso', { codigoCurso: '-1' }, 'El código "-1" solo sirve en el ambiente de prueba. En producción escriba el ID de acción real.'],
     ['codigoCurso', { codigoCurso: 'ACCION\t123' }, 'El código de la acción no puede tener saltos de línea ni caracteres especiales invisibles.'],
     ['codigoCurso', { codigoCurso: '123456' }, 'El código de la acción debe tener entre 7 y 50 caracteres (solo la línea 6 admite menos de 7).'],
     ['codigoCurso', { lineaCapacitacion: '6', codigoCurso: 'x'.repeat(51) }, 'El código de la acción puede tener como máximo 50 caracteres.'],
-    ['requiredHours', { requiredHours: '0' }, 'Escribe las horas totales del curso: un número mayor que 0 y hasta 2000 (puedes usar decimales, por ejemplo 40,5).'],
-    ['requiredHours', { requiredHours: ['40'] }, 'Escribe las horas totales del curso: un número mayor que 0 y hasta 2000 (puedes usar decimales, por ejemplo 40,5).'],
+    ['requiredHours', { requiredHours: '0' }, 'Escriba las horas totales del curso: un número mayor que 0 y hasta 2000 (puede usar decimales, por ejemplo 40,5).'],
+    ['requiredHours', { requiredHours: ['40'] }, 'Escriba las horas totales del curso: un número mayor que 0 y hasta 2000 (puede usar decimales, por ejemplo 40,5).'],
     ['sessionLimitMinutes', { sessionLimitMinutes: '29' }, 'El tiempo máximo de una sesión debe ser un número entero de minutos entre 30 y 720 (lo habitual son 180, es decir 3 horas).'],
     ['warningMinutes', { warningMinutes: '61' }, 'El aviso antes del límite debe ser un número entero de minutos entre 1 y 60 (SENCE recomienda 10).'],
     ['warningMinutes', { sessionLimitMinutes: '30', warningMinutes: '30' }, 'El aviso antes del límite debe ser menor que el tiempo máximo de la sesión.'],
@@ -219,7 +219,7 @@ describe('validateCourseSettings: the exact message staff read for each problem'
 
   it('a PUBLIC_URL too long: how many characters it has and how short it must be', () => {
     expect(errorsOf(valid, { ...ctx, publicUrl: `https://${'a'.repeat(51)}` }).publicUrl).toBe(
-      'La dirección pública de la herramienta (PUBLIC_URL, 59 caracteres) es demasiado larga: SENCE acepta direcciones de retorno de hasta 100 caracteres. Acórtala a 58 caracteres o menos.',
+      'La dirección pública de la herramienta (PUBLIC_URL, 59 caracteres) es demasiado larga: SENCE acepta direcciones de retorno de hasta 100 caracteres. Acórtela a 58 caracteres o menos.',
     );
   });
 
@@ -258,17 +258,17 @@ describe('validateOtecInput: the exact message staff read', () => {
   };
 
   it.each([
-    ['name', { name: '', rut: '76123456-0', token }, 'Escribe el nombre de la OTEC.'],
+    ['name', { name: '', rut: '76123456-0', token }, 'Escriba el nombre de la OTEC.'],
     ['name', { name: 'OTEC\nSur', rut: '76123456-0', token }, 'El nombre de la OTEC debe tener como máximo 100 caracteres, en una sola línea.'],
-    ['rut', { name: 'A', rut: '76123456-1', token }, 'El dígito verificador del RUT de la OTEC no coincide. Revisa el número después del guion.'],
-    ['rut', { name: 'A', rut: '', token }, 'Escribe el RUT de la OTEC con guion y dígito verificador, por ejemplo 76123456-0.'],
-    ['token', { name: 'A', rut: '76123456-0', token: '' }, 'Pega el token SENCE de la OTEC (lo obtienes en https://sistemas.sence.cl/rts).'],
-    ['token', { name: 'A', rut: '76123456-0', token: token.slice(0, 33) }, 'El token debe tener 36 caracteres con la forma XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (letras A-F y números). El que pegaste tiene 33; cópialo completo desde RTS.'],
+    ['rut', { name: 'A', rut: '76123456-1', token }, 'El dígito verificador del RUT de la OTEC no coincide. Revise el número después del guion.'],
+    ['rut', { name: 'A', rut: '', token }, 'Escriba el RUT de la OTEC con guion y dígito verificador, por ejemplo 76123456-0.'],
+    ['token', { name: 'A', rut: '76123456-0', token: '' }, 'Pegue el token SENCE de la OTEC (lo obtiene en https://sistemas.sence.cl/rts).'],
+    ['token', { name: 'A', rut: '76123456-0', token: token.slice(0, 33) }, 'El token debe tener 36 caracteres con la forma XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (letras A-F y números). El que pegó tiene 33; cópielo completo desde RTS.'],
   ])('%s: %j', (field, input, message) => {
     expect(errorsOfOtec(input)[field]).toBe(message);
   });
 
   it('a token that is not text counts as missing', () => {
-    expect(errorsOfOtec({ name: 'A', rut: '76123456-0', token: { value: token } }).token).toBe('Pega el token SENCE de la OTEC (lo obtienes en https://sistemas.sence.cl/rts).');
+    expect(errorsOfOtec({ name: 'A', rut: '76123456-0', token: { value: token } }).token).toBe('Pegue el token SENCE de la OTEC (lo obtiene en https://sistemas.sence.cl/rts).');
   });
 });

@@ -113,7 +113,7 @@ describe('describeGlosaError', () => {
     expect(list[0]).toMatchObject({
       description: 'SENCE informó un error, pero no indicó cuál.',
       solution: 'Vuelve a intentarlo en unos minutos. Si se repite, avísale a tu OTEC indicando la hora en que ocurrió.',
-      staffHint: 'La respuesta de error de SENCE llegó sin GlosaError. Revisa el registro de respuestas de la sesión.',
+      staffHint: 'La respuesta de error de SENCE llegó sin GlosaError. Revise el registro de respuestas de la sesión.',
     });
   });
 });

@@ -29,7 +29,7 @@ export function deepLinkingRoutes(deps: { provider: typeof Provider; launchUrl: 
     );
     res.set('Cache-Control', 'no-store').render('auto-post', {
       title: 'Agregando la actividad',
-      lead: 'Volviendo a tu plataforma…',
+      lead: 'Volviendo a su plataforma…',
       form: { action: settings.deep_link_return_url, fields: { JWT: jwt } },
     });
   });

@@ -89,7 +89,7 @@ export function staffRoutes(deps: StaffDeps): Router {
     const identity = launchIdentity(res);
     if (identity.isAdmin) return identity;
     await audit(stores, now(), req, identity.learner, identity.course, 'otec-refused', false, `not an LMS administrator: ${what}`);
-    throw new AppError('otec-forbidden', 403, 'Solo un administrador de la plataforma (LMS) puede agregar, modificar o quitar OTEC. Como docente, elige el OTEC del curso en la lista.', {
+    throw new AppError('otec-forbidden', 403, 'Solo un administrador de la plataforma (LMS) puede agregar, modificar o quitar OTEC. Como docente, elija el OTEC del curso en la lista.', {
       staffHint: 'Pida al administrador de su plataforma (Moodle: administrador del sitio) que agregue el OTEC desde esta misma página, o al operador de Asistencia SENCE: npm run cli -- otec add.',
     });
   };
