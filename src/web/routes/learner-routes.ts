@@ -134,6 +134,17 @@ export function learnerRoutes(deps: LearnerDeps): Router {
   router.post('/sence/start', async (req, res) => {
     const identity = launchIdentity(res);
     const { learner, course } = await recordLaunch(stores, identity);
+    // Issue #20 §11: a start already waiting for SENCE (another tab, a panel not yet refreshed) is
+    // shown, with a button to continue it, instead of a second SENCE window the tool would not hear of.
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const continuing = Object.hasOwn(body, 'continuar') && body.continuar === '1';
+    if (!continuing) {
+      const pending = await attendance.pendingStart(learner, course);
+      if (pending) {
+        res.set('Cache-Control', 'no-store').render('sence-pending', { title: 'Ya tienes un ingreso a SENCE en curso', ltik: ltikOf(res), pending });
+        return;
+      }
+    }
     renderSenceRedirect(res, 'start', await attendance.start(learner, course, requestInfo(req)));
   });
 
