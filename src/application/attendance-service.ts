@@ -585,7 +585,7 @@ function callbackError(code: ErrorCode, phase: AttemptPhase): AppError {
     case 'sence-callback-replayed':
       // Two SENCE windows for one start, both completed (issue #20 §11): the first one counts.
       if (phase === 'start') {
-        return new AppError(code, 409, 'Tu sesión SENCE ya se había abierto desde otra ventana, y esa es la que cuenta en tu curso: esta ventana no abrió otra. Cierra esta ventana y vuelve al panel de asistencia del curso, donde verás tu sesión abierta y el botón para cerrarla.');
+        return new AppError(code, 409, 'Esta respuesta de SENCE ya fue registrada: tu sesión SENCE ya se había abierto desde otra ventana, y esa es la que cuenta en tu curso (esta ventana no abrió otra en tu curso). Cierra esta ventana y vuelve al panel de asistencia del curso, donde verás tu sesión abierta y el botón para cerrarla.');
       }
       return new AppError(code, 409, 'Esta respuesta de SENCE ya fue registrada. Revisa tu panel de asistencia en el curso.');
     case 'sence-attempt-expired':

@@ -399,7 +399,7 @@ describeIfChromium("issue #20: the learner's panel in Chromium", () => {
       // If the learner also finishes the first window, that answer says what it means.
       await claveUnica(win1, ANA.run);
       await win1.waitForSelector('h1');
-      expect(await win1.locator('body').textContent()).toContain('Tu sesión SENCE ya se había abierto desde otra ventana');
+      expect(await win1.locator('body').textContent()).toContain('tu sesión SENCE ya se había abierto desde otra ventana, y esa es la que cuenta en tu curso');
       await win1.close();
       await win2.close();
     } finally {
