@@ -43,9 +43,14 @@
   }
   function expired() {
     stopped = true;
+    // At the top of the panel (issue #20 §12): shown, scrolled to and focused, so it is read first.
     var note = document.getElementById('session-expired');
-    if (note) note.hidden = false;
-    var buttons = document.querySelectorAll('#open-button, #close-button');
+    if (note) {
+      note.hidden = false;
+      if (note.scrollIntoView) note.scrollIntoView({ block: 'start' });
+      note.focus({ preventScroll: true });
+    }
+    var buttons = document.querySelectorAll('#open-button, #close-button, #continue-button');
     for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
   }
   function poll() {

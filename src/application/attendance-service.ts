@@ -31,7 +31,7 @@ import {
   totalAccreditedSeconds,
 } from '../domain/attendance-rules';
 import { describeSenceError, type SenceErrorDescription } from '../domain/sence-error-catalogue';
-import { formatAccredited, progressPercent } from '../domain/time-format';
+import { formatAccredited, formatSantiagoTime, learnerProgress, learnerProgressText } from '../domain/time-format';
 import { openSecret } from '../domain/token-crypto';
 import { buildCloseForm, buildStartForm, type AutoPostForm } from '../sence/rce-form';
 import { settingsForLearner } from '../domain/enrollment';
@@ -52,6 +52,14 @@ export interface RequestInfo {
   origin?: string | null;
   referer?: string | null;
 }
+
+/**
+ * A second press of "Abrir sesión" this soon after the trip began is the same click (a double
+ * click, or the panel pressed twice while the SENCE window opens): it gets the same form. Later, a
+ * press that does not say it continues the pending trip gets the pending trip shown instead of a
+ * second SENCE window (issue #20 §11).
+ */
+export const DOUBLE_PRESS_SECONDS = 10;
 
 /** Identical rejected callbacks within this window are one audit entry with a count. */
 export const REPEATED_REJECTION_WINDOW_MS = 10 * 60_000;
@@ -79,6 +87,20 @@ export interface ActiveSessionView {
   level: 'ok' | 'warning' | 'danger' | 'over';
   limitMinutes: number;
   warningMinutes: number;
+  /** The pending trip to SENCE (starting: the start; closing: the close), "14:05" in Chile. */
+  tripStartedAtText: string | null;
+  /** When the tool stops waiting for SENCE's answer (the attempt's expiry, ATTEMPT_TTL_MINUTES). */
+  tripGiveUpAtText: string | null;
+  tripWaitMinutes: number;
+  /** An open session whose close never came back says so (issue #20 §10). */
+  notice: string | null;
+}
+
+/** A start that is still waiting for SENCE, shown to a second tab instead of a second trip (issue #20 §11). */
+export interface PendingTripView {
+  startedAtText: string;
+  giveUpAtText: string;
+  waitMinutes: number;
 }
 
 export interface EndedSessionView {
@@ -96,7 +118,9 @@ export interface PanelView {
   requiredHours: number | null;
   accreditedSeconds: number;
   accreditedText: string;
+  /** One decimal under 10 %, whole from 10 % (learnerProgress); `percentText` is what the learner reads. */
   percent: number;
+  percentText: string;
   accessMark: boolean;
   active: ActiveSessionView | null;
   lastEnded: EndedSessionView | null;
@@ -130,9 +154,10 @@ export class AttendanceService {
       requiredHours: settings?.requiredHours ?? null,
       accreditedSeconds: accredited,
       accreditedText: formatAccredited(accredited),
-      percent: progressPercent(accredited, settings?.requiredHours ?? null),
+      percent: learnerProgress(accredited, settings?.requiredHours ?? null),
+      percentText: learnerProgressText(accredited, settings?.requiredHours ?? null),
       accessMark: hasAccessMark(sessions),
-      active: activeSession ? activeView(activeSession, now) : null,
+      active: activeSession ? activeView(activeSession, now, this.config.attemptTtlMinutes) : null,
       lastEnded: ended
         ? {
             state: ended.state,
@@ -220,6 +245,25 @@ export class AttendanceService {
     return { form, session };
   }
 
+  /**
+   * The learner's start still waiting for SENCE, when a press of "Abrir sesión" that does not say
+   * "continuar" should be shown it instead of sending a second SENCE window (issue #20 §11): SENCE
+   * would open a second session for a second completed ClaveÚnica login, and the tool hears of one.
+   * Null when there is none, or when it began less than DOUBLE_PRESS_SECONDS ago (a double click).
+   */
+  async pendingStart(learner: LearnerKey, course: CourseKey): Promise<PendingTripView | null> {
+    const now = this.now();
+    const session = await this.currentActive(learner, course, now);
+    if (!session || session.state !== 'starting') return null;
+    if (now.getTime() - session.createdAt.getTime() < DOUBLE_PRESS_SECONDS * 1000) return null;
+    const ttl = this.config.attemptTtlMinutes;
+    return {
+      startedAtText: formatSantiagoTime(session.createdAt),
+      giveUpAtText: formatSantiagoTime(new Date(session.createdAt.getTime() + ttl * 60_000)),
+      waitMinutes: ttl,
+    };
+  }
+
   /** "Cerrar sesión" from the LMS panel. */
   async close(learner: LearnerKey, course: CourseKey, info: RequestInfo): Promise<{ form: AutoPostForm; session: AttendanceSession }> {
     const session = await this.currentActive(learner, course, this.now());
@@ -267,7 +311,7 @@ export class AttendanceService {
     const verdict = verifyCallback({ kind, attempt, session, fields: parsed.fields, now });
     if (!verdict.ok) {
       await this.rejectCallback(info, attempt, verdict.step, verdict.reason, parsed.raw, session);
-      throw callbackError(verdict.code);
+      throw callbackError(verdict.code, attempt.phase);
     }
     const codes = verdict.codes;
     const f = parsed.fields;
@@ -301,7 +345,7 @@ export class AttendanceService {
     if (!recorded.ok) {
       if (recorded.conflict === 'attempt-used') await this.rejectCallback(info, attempt, 'attempt-unused', 'replayed (concurrent)', parsed.raw, session);
       else await this.rejectCallback(info, attempt, 'session-version', 'session changed concurrently', parsed.raw, session);
-      throw callbackError('sence-callback-replayed');
+      throw callbackError('sence-callback-replayed', attempt.phase);
     }
     const stored = recorded.session;
     await this.audit({
@@ -517,8 +561,10 @@ function originOfUrl(url: string): string | null {
   }
 }
 
-function activeView(s: AttendanceSession, now: Date): ActiveSessionView {
+function activeView(s: AttendanceSession, now: Date, ttlMinutes: number): ActiveSessionView {
   const clock = clockStatus(s, now);
+  // The same deadlines expireIfDue applies: the start's or the close request's time plus the TTL.
+  const tripStart = s.state === 'starting' ? s.createdAt : s.state === 'closing' ? s.closeRequestedAt : null;
   return {
     id: s.id,
     state: s.state,
@@ -528,12 +574,20 @@ function activeView(s: AttendanceSession, now: Date): ActiveSessionView {
     level: clock.level,
     limitMinutes: s.limitMinutes,
     warningMinutes: s.warningMinutes,
+    tripStartedAtText: tripStart ? formatSantiagoTime(tripStart) : null,
+    tripGiveUpAtText: tripStart ? formatSantiagoTime(new Date(tripStart.getTime() + ttlMinutes * 60_000)) : null,
+    tripWaitMinutes: ttlMinutes,
+    notice: s.state === 'open' ? s.endReason : null,
   };
 }
 
-function callbackError(code: ErrorCode): AppError {
+function callbackError(code: ErrorCode, phase: AttemptPhase): AppError {
   switch (code) {
     case 'sence-callback-replayed':
+      // Two SENCE windows for one start, both completed (issue #20 §11): the first one counts.
+      if (phase === 'start') {
+        return new AppError(code, 409, 'Esta respuesta de SENCE ya fue registrada: tu sesión SENCE ya se había abierto desde otra ventana, y esa es la que cuenta en tu curso (esta ventana no abrió otra en tu curso). Cierra esta ventana y vuelve al panel de asistencia del curso, donde verás tu sesión abierta y el botón para cerrarla.');
+      }
       return new AppError(code, 409, 'Esta respuesta de SENCE ya fue registrada. Revisa tu panel de asistencia en el curso.');
     case 'sence-attempt-expired':
       return new AppError(code, 410, 'Esta respuesta de SENCE llegó demasiado tarde. Vuelve a tu curso y abre la sesión nuevamente.');

@@ -12,7 +12,7 @@
 import { AppError } from '../errors';
 import { parseRun } from './rut';
 import { describeSenceError } from './sence-error-catalogue';
-import { formatAccredited } from './time-format';
+import { formatAccredited, formatSantiagoTime } from './time-format';
 import type {
   AttendanceSession,
   CourseKey,
@@ -193,7 +193,7 @@ export function requestClose(session: AttendanceSession, now: Date): AttendanceS
     });
   }
   if (limitPassed(session, now)) return expire(session);
-  return { ...session, state: 'closing', closeRequestedAt: now };
+  return { ...session, state: 'closing', closeRequestedAt: now, endReason: null };
 }
 
 /** SENCE accepted the close: accredit the elapsed time, capped at the session limit. */
@@ -239,7 +239,8 @@ export function applyCloseError(session: AttendanceSession, codes: string[], now
  * - 'starting' with no callback after the attempt TTL → 'abandoned' (REFERENCE §3: no callback
  *   when the learner leaves ClaveÚnica);
  * - 'open'/'closing' past the limit → 'expired' (no time);
- * - 'closing' with no close callback after the TTL, still within the limit → back to 'open'.
+ * - 'closing' with no close callback after the TTL, still within the limit → back to 'open', with
+ *   an `endReason` telling the learner the close did not come back (issue #20 §10).
  * Returns the same object when nothing is due.
  */
 export function expireIfDue(session: AttendanceSession, now: Date, attemptTtlMinutes: number): AttendanceSession {
@@ -251,7 +252,7 @@ export function expireIfDue(session: AttendanceSession, now: Date, attemptTtlMin
       ...session,
       state: 'abandoned',
       endedAt: new Date(deadline),
-      endReason: 'No recibimos respuesta de SENCE: probablemente no terminaste el ingreso con ClaveÚnica. Puedes volver a abrir la sesión cuando quieras.',
+      endReason: `No recibimos respuesta de SENCE al ingreso que empezaste a las ${formatSantiagoTime(session.createdAt)}: probablemente elegiste «Salir sin ingresar» o cerraste la ventana de SENCE antes de terminar con tu ClaveÚnica. Esa sesión no se abrió y no suma tiempo. Para registrar asistencia, presiona «CLICK AQUÍ PARA ABRIR SESIÓN EN SENCE».`,
     };
   }
   if (session.state !== 'open' && session.state !== 'closing') return session;
@@ -261,7 +262,13 @@ export function expireIfDue(session: AttendanceSession, now: Date, attemptTtlMin
     session.closeRequestedAt !== null &&
     session.closeRequestedAt.getTime() + ttl <= now.getTime()
   ) {
-    return { ...session, state: 'open', closeRequestedAt: null };
+    return {
+      ...session,
+      state: 'open',
+      closeRequestedAt: null,
+      // Shown on the learner's panel while the session stays open (issue #20 §10); requestClose clears it.
+      endReason: `No recibimos respuesta de SENCE al cierre que pediste a las ${formatSantiagoTime(session.closeRequestedAt)}: probablemente elegiste «Salir sin ingresar» o cerraste la ventana de SENCE antes de terminar. Tu sesión sigue abierta en SENCE: ciérrala con «CLICK AQUÍ PARA CERRAR SESIÓN EN SENCE» antes del límite o perderás su tiempo.`,
+    };
   }
   return session;
 }

@@ -173,3 +173,4 @@ describeIfChromium('learner and instructor journeys in Chromium, LMS and tool on
     }
   }, 60_000);
 });
+

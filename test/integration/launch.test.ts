@@ -29,7 +29,7 @@ describe('learner launch', () => {
     expect(ltik).not.toBe('');
     expect(panel.text).toContain('<html lang="es">');
     expect(panel.text).toMatch(/<progress[^>]*value="0"/);
-    expect(panel.text).toContain('TIEMPO ACREDITADO EN SENCE: 0 hora(s) y 0 minuto(s)');
+    expect(panel.text).toContain('TIEMPO ACREDITADO EN SENCE: 0 minutos');
     expect(panel.text).toContain('CLICK AQUÍ PARA ABRIR SESIÓN EN SENCE');
     expect(panel.text).toContain('RUN 12345678-5');
     expect(panel.text).not.toContain('MARCA DE ACCESO EN SENCE ACREDITADA PREVIAMENTE');
@@ -72,7 +72,7 @@ describe('learner launch', () => {
     const res = await client.get(`${sys.url}/lti/api/status?ltik=${encodeURIComponent(ltik)}`, { accept: 'application/json' });
     expect(res.status).toBe(200);
     const body = JSON.parse(res.text);
-    expect(body).toMatchObject({ configured: true, accreditedText: '0 hora(s) y 0 minuto(s)', percent: 0, accessMark: false, active: null });
+    expect(body).toMatchObject({ configured: true, accreditedText: '0 minutos', percent: 0, percentText: '0\u202f%', accessMark: false, active: null });
     expect(Math.abs(Date.parse(body.now) - Date.now())).toBeLessThan(5000);
   });
 

@@ -110,12 +110,12 @@ describe('a full SENCE session: open, SENCE accepts, close, time accredited', ()
     expect(close.senceForm.fields).toMatchObject({ IdSesionAlumno: session!.idSesionAlumno, IdSesionSence: session!.idSesionSence, RunAlumno: '12345678-5', CodSence: DEMO_SENCE_COURSE.codSence });
     expect(close.result.status).toBe(200);
     expect(close.result.text).toContain('Sesión correctamente cerrada');
-    expect(close.result.text).toContain('1 hora(s) y 5 minuto(s)');
+    expect(close.result.text).toContain('1 hora y 5 minutos');
     const s2 = await status(ana);
-    expect(s2).toMatchObject({ active: null, accreditedText: '1 hora(s) y 5 minuto(s)', percent: 5, accessMark: true });
+    expect(s2).toMatchObject({ active: null, accreditedText: '1 hora y 5 minutos', percent: 5.4, percentText: '5,4\u202f%', accessMark: true });
     const after = await openToolPage(sys, ana, '/lti/');
-    expect(after.text).toContain('TIEMPO ACREDITADO EN SENCE: 1 hora(s) y 5 minuto(s)');
-    expect(after.text).toMatch(/<progress[^>]*value="5"/);
+    expect(after.text).toContain('TIEMPO ACREDITADO EN SENCE: 1 hora y 5 minutos');
+    expect(after.text).toMatch(/<progress[^>]*value="5.4"/);
   });
 
   it('closes from the SENCE window ("Cerrar Sesión Sence") without the LMS', async () => {
@@ -338,6 +338,8 @@ describe('bad input and attacks fail safely: 4xx, audit entry, nothing stored ch
     const replay = await new HttpClient().post(victim.callback.action, victim.callback.fields);
     expect(replay.status).toBe(409);
     expect(replay.text).toContain('ya fue registrada');
+    // A start answered twice (two SENCE windows for one trip, issue #20 §11): which one counts.
+    expect(replay.text).toContain('tu sesión SENCE ya se había abierto desde otra ventana, y esa es la que cuenta en tu curso');
     expect(await sys.stores.attendance.getSession(victim.session.id)).toEqual(stored);
     expect(await auditHas('callback-rejected', 'attempt-unused')).toBe(true);
     expect(await sys.stores.attendance.listAnswers(victim.session.id)).toHaveLength(1);
@@ -486,6 +488,31 @@ describe('bad input and attacks fail safely: 4xx, audit entry, nothing stored ch
     expect(await sessionsOf(u.id)).toHaveLength(1);
   });
 
+  it('a second press of "Abrir sesión" while the start waits for SENCE (another tab): the pending trip is shown, not a second trip; "continuar" sends the same one (issue #20 §11)', async () => {
+    const u = takeUser();
+    const l = await launchAs(sys, u.id);
+    const first = await l.client.post(`${sys.url}/lti/sence/start`, { ltik: l.ltik });
+    const sent = sys.sence!.received.length;
+    const f1 = parseForms(first.text, first.url)[0]!.fields;
+    // 9 s later: still the same click (a double click), the same form.
+    clock += 9_000;
+    const double = await l.client.post(`${sys.url}/lti/sence/start`, { ltik: l.ltik });
+    expect(parseForms(double.text, double.url)[0]!.fields.UrlRetoma).toBe(f1.UrlRetoma);
+    // 10 s after the start (the limit): the pending trip is shown, with a button to continue it.
+    clock += 1_000;
+    const second = await l.client.post(`${sys.url}/lti/sence/start`, { ltik: l.ltik });
+    expect(second.status).toBe(200);
+    expect(second.text).toContain('Ya tienes un ingreso a SENCE en curso');
+    expect(second.text).toContain('Si en SENCE elegiste «Salir sin ingresar», cerraste esa ventana o no la encuentras, continúa el mismo ingreso aquí.');
+    expect(second.text).not.toContain(f1.UrlRetoma!);
+    expect(sys.sence!.received.length).toBe(sent);
+    const continued = await l.client.post(`${sys.url}/lti/sence/start`, { ltik: l.ltik, continuar: '1' });
+    const f2 = parseForms(continued.text, continued.url)[0]!.fields;
+    expect(f2.IdSesionAlumno).toBe(f1.IdSesionAlumno);
+    expect(f2.UrlRetoma).toBe(f1.UrlRetoma);
+    expect(await sessionsOf(u.id)).toHaveLength(1);
+  });
+
   it('a close without an open session', async () => {
     const u = takeUser();
     const l = await launchAs(sys, u.id);
@@ -567,7 +594,7 @@ describe('staff: course settings, OTECs, attendance and audit', () => {
     const report = await diego.client.get(`${sys.url}/lti/staff/attendance?ltik=${encodeURIComponent(diego.ltik)}`);
     expect(report.status).toBe(200);
     expect(report.text).toContain('Ana Pérez');
-    expect(report.text).toContain('1 hora(s) y 5 minuto(s)');
+    expect(report.text).toContain('1 hora y 5 minutos');
     const csv = await diego.client.get(`${sys.url}/lti/staff/attendance.csv?ltik=${encodeURIComponent(diego.ltik)}`);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.text).toContain('"12345678-5"');

@@ -209,7 +209,8 @@ describe('expireIfDue', () => {
     const s = expireIfDue(frozen(starting()), at(TTL * M), TTL);
     expect(s.state).toBe('abandoned');
     expect(s.endedAt).toEqual(at(TTL * M));
-    expect(s.endReason).toBe('No recibimos respuesta de SENCE: probablemente no terminaste el ingreso con ClaveÚnica. Puedes volver a abrir la sesión cuando quieras.');
+    // Issue #20 §10: what happened (the time the trip started, in Chile) and what to press.
+    expect(s.endReason).toBe('No recibimos respuesta de SENCE al ingreso que empezaste a las 10:00: probablemente elegiste «Salir sin ingresar» o cerraste la ventana de SENCE antes de terminar con tu ClaveÚnica. Esa sesión no se abrió y no suma tiempo. Para registrar asistencia, presiona «CLICK AQUÍ PARA ABRIR SESIÓN EN SENCE».');
   });
 
   it('keeps a recent start waiting (same object)', () => {
@@ -221,7 +222,7 @@ describe('expireIfDue', () => {
     const s = expireIfDue(frozen(opened()), at(3 * H), TTL);
     expect(s).toMatchObject({ state: 'expired', accreditedSeconds: 0, endedAt: at(3 * H) });
     expect(s.endReason).toMatch(/perdiste el tiempo/);
-    expect(s.endReason).toContain('3 hora(s) y 0 minuto(s)');
+    expect(s.endReason).toContain('tiempo máximo de 3 horas desde');
   });
 
   it('keeps an open session within the limit (same object)', () => {
@@ -236,7 +237,11 @@ describe('expireIfDue', () => {
   it('returns a closing session with no callback after the TTL to open, within the limit', () => {
     const s = expireIfDue(frozen(closing(H)), at(H + TTL * M), TTL);
     expect(s).toMatchObject({ state: 'open', closeRequestedAt: null });
+    // Issue #20 §10: the learner is told the close did not come back, and what to press.
+    expect(s.endReason).toBe('No recibimos respuesta de SENCE al cierre que pediste a las 11:00: probablemente elegiste «Salir sin ingresar» o cerraste la ventana de SENCE antes de terminar. Tu sesión sigue abierta en SENCE: ciérrala con «CLICK AQUÍ PARA CERRAR SESIÓN EN SENCE» antes del límite o perderás su tiempo.');
     expect(expireIfDue(closing(H), at(H + TTL * M - 1), TTL).state).toBe('closing');
+    // A new close request clears that notice.
+    expect(requestClose(s, at(H + TTL * M + 5)).endReason).toBeNull();
   });
 
   it('leaves ended sessions alone', () => {

@@ -138,6 +138,17 @@ export function learnerRoutes(deps: LearnerDeps): Router {
     // run on the launch's identity and the stored course, and the launch is recorded only once the
     // start was accepted (issue #19 §9, found by the fuzz: a 422 had already rewritten both).
     const learner: Learner = { ...identity.learner, name: identity.name, email: identity.email, run: identity.run, runSource: identity.runSource, updatedAt: new Date(nowMs()) };
+    // Issue #20 §11: a start already waiting for SENCE (another tab, a panel not yet refreshed) is
+    // shown, with a button to continue it, instead of a second SENCE window the tool would not hear of.
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const continuing = Object.hasOwn(body, 'continuar') && body.continuar === '1';
+    if (!continuing) {
+      const pending = await attendance.pendingStart(identity.learner, identity.course);
+      if (pending) {
+        res.set('Cache-Control', 'no-store').render('sence-pending', { title: 'Ya tienes un ingreso a SENCE en curso', ltik: ltikOf(res), pending });
+        return;
+      }
+    }
     const started = await attendance.start(learner, await stores.courses.get(identity.course), requestInfo(req));
     await recordLaunch(stores, identity);
     renderSenceRedirect(res, 'start', started);
