@@ -177,7 +177,7 @@ function generator(seed: number, ctx: { issuer: string; publicUrl: string; ltik:
         method = r.pick(['GET', 'GET', 'POST']);
         break;
       case 'staff':
-        path = r.pick(['/lti/staff/settings', '/lti/staff/otecs', '/lti/staff/otecs/otec-demo/unlink', '/lti/staff/audit', '/lti/staff/attendance.csv', '/lti/staff']);
+        path = r.pick(['/lti/staff/settings', '/lti/staff/otecs', '/lti/staff/otecs/otec-demo/unlink', '/lti/staff/audit', '/lti/staff/export/sessions.csv', '/lti/staff']);
         method = path.endsWith('audit') || path.endsWith('.csv') || path === '/lti/staff' ? 'GET' : 'POST';
         kind = 'staff';
         withLtik = r.next() < 0.7;
