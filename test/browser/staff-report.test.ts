@@ -89,7 +89,9 @@ async function misfits(frame: Frame): Promise<string[]> {
       if (r.right > width + 1 || r.left < -1) out.push(`${name(el)}: from ${Math.round(r.left)} to ${Math.round(r.right)} px, frame ${width} px`);
       const cs = getComputedStyle(el);
       const cell = el.tagName === 'TD' || el.tagName === 'TH';
-      if ((cell || cs.overflowX !== 'visible') && el.tagName !== 'SELECT' && el.scrollWidth > el.clientWidth + 1) out.push(`${name(el)}: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth} (overflow-x ${cs.overflowX})`);
+      // A box whose content is wider than the box: clipped, scrolled, or drawn over its neighbour.
+      const box = cell || cs.overflowX !== 'visible' || (cs.display !== 'inline' && el.clientWidth > 0);
+      if (box && el.tagName !== 'SELECT' && el.scrollWidth > el.clientWidth + 1) out.push(`${name(el)}: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth} (overflow-x ${cs.overflowX})`);
     }
     return out;
   });
