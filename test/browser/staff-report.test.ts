@@ -274,11 +274,19 @@ describeIfChromium('coordinator in Chromium', () => {
       await page.setViewportSize({ width: 1100, height: 900 });
       const frame = await toolFrame(page);
       await frame.fill('#f-q', 'ana');
-      await Promise.all([frame.waitForNavigation(), frame.press('#f-q', 'Enter')]);
-      const after = await toolFrame(page);
-      await after.waitForSelector('#report-table');
+      const after = await navigateInFrame('#apply-filters', '#report-table');
       await after.waitForFunction(() => document.activeElement?.id === 'report-count', undefined, { timeout: 5000 });
       expect(await after.evaluate(() => document.activeElement?.textContent)).toBe('Mostrando 1 de 1 estudiante(s).');
+    });
+
+    it('after a refused save of the course settings, focus is on the summary of what to correct', async () => {
+      const settings = await navigateInFrame('#nav-settings', '#save-settings');
+      await settings.fill('#codigoCurso', '');
+      const after = await navigateInFrame('#save-settings', '#settings-errors');
+      await after.waitForFunction(() => document.activeElement?.id === 'settings-errors', undefined, { timeout: 5000 });
+      expect(await after.locator('#settings-errors').textContent()).toContain('No se guardó la configuración.');
+      // Nothing was saved: the report still names the course's action.
+      await navigateInFrame('#nav-report', '#report-table');
     });
   });
 });
