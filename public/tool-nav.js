@@ -58,3 +58,16 @@
     post(url, null);
   });
 })();
+
+// Issue #20 (item 7): after a search, focus goes to the results; after a refused save, to the list of
+// what to correct — a keyboard or screen-reader user lands where the answer is, not at the page's top.
+(function () {
+  function focusAnswer() {
+    var target = document.querySelector('[data-focus-on-load], #settings-errors, #otec-errors, #enrollment-errors');
+    if (!target) return;
+    if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+    target.focus();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', focusAnswer);
+  else focusAnswer();
+})();

@@ -18,22 +18,28 @@ export type LearnerStatus = 'al-dia' | 'sin-marca' | 'con-error' | 'sin-run' | '
 /** Statuses in the order the report lists and counts them (most urgent first). */
 export const LEARNER_STATUSES: readonly LearnerStatus[] = Object.freeze(['con-error', 'sin-run', 'sesion-abierta', 'sin-marca', 'al-dia', 'exento'] as const);
 
+/**
+ * What each status is (issue #20): named for the fact it records, never for a judgement. An access
+ * mark says SENCE accepted one start, not that the learner is "al día" with the hours. The keys
+ * (`al-dia`, `sin-marca`…) stay as they were: they are the `estado` of saved links and CSS classes.
+ */
 export const STATUS_LABELS: Readonly<Record<LearnerStatus, string>> = Object.freeze({
-  'al-dia': 'al día',
-  'sin-marca': 'sin marca',
-  'con-error': 'con error',
+  'al-dia': 'con marca de acceso',
+  'sin-marca': 'sin marca de acceso',
+  'con-error': 'último intento con error',
   'sin-run': 'sin RUN',
   exento: 'exento',
   'sesion-abierta': 'sesión abierta',
 });
 
+/** The report's legend: one line per status, what it means and what it does not. */
 export const STATUS_DESCRIPTIONS: Readonly<Record<LearnerStatus, string>> = Object.freeze({
-  'al-dia': 'Tiene marca de acceso en SENCE.',
-  'sin-marca': 'Todavía no registra ninguna sesión aceptada por SENCE.',
-  'con-error': 'Su último intento terminó con un error de SENCE.',
-  'sin-run': 'La herramienta no conoce un RUN válido: no puede registrar asistencia.',
-  exento: 'Marcado como exento (no financiado por SENCE): no necesita registrar asistencia.',
-  'sesion-abierta': 'Tiene una sesión SENCE abierta ahora.',
+  'con-error': 'Su último intento de abrir o cerrar una sesión terminó con un error de SENCE (vea «Último error SENCE»). Se quita cuando SENCE acepta una sesión nueva.',
+  'sin-run': 'La herramienta no conoce un RUN válido de este estudiante: no puede abrir sesiones en SENCE hasta que se corrija en el LMS.',
+  'sesion-abierta': 'Tiene ahora una sesión SENCE abierta (o cerrándose). Su tiempo se suma al cerrarla.',
+  'sin-marca': 'SENCE todavía no aceptó ninguna sesión de este estudiante: no tiene marca de acceso.',
+  'al-dia': 'SENCE aceptó al menos una sesión de este estudiante (marca de acceso); no dice cuántas horas lleva: vea «Tiempo acreditado».',
+  exento: 'Marcado como exento (no financiado por SENCE): no registra asistencia en SENCE.',
 });
 
 export function isLearnerStatus(value: unknown): value is LearnerStatus {

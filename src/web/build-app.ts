@@ -15,6 +15,7 @@ import { errorMiddleware, notFoundMiddleware } from './error-handler';
 import type { Logger } from './logger';
 import { learnerRoutes } from './routes/learner-routes';
 import { bindLtikToCourse, navigationPostAsGet } from './launch-context';
+import { exposeStaffSection } from './staff-nav';
 import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
@@ -135,6 +136,7 @@ export function buildApp(deps: AppDeps): Express {
       ltikPlatformOriginCheck({ publicUrl: config.publicUrl, originsOf: lti.originsOfPlatform }),
       bindLtikToCourse,
       navigationPostAsGet,
+      exposeStaffSection,
     ),
   );
   // The coordinator's side (issue #9): staff home (before the learner's panel), report, learner

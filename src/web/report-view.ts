@@ -23,9 +23,11 @@ export interface RowView {
   accreditedText: string;
   /** Compact for the table: "1 h 05 min". */
   accreditedShort: string;
-  /** Compact for the table: the code, then line and CodSence. */
-  actionCode: string;
-  actionDetail: string;
+  /**
+   * The learner's own action in full (issue #20: a row names an action only when it is not the
+   * course's, which the report says once above the table); null when the course's applies.
+   */
+  ownActionText: string | null;
   percent: number;
   accessMarkText: string;
   sessionsText: string;
@@ -60,8 +62,7 @@ export function rowView(r: ReportRow, links: ToolLinks): RowView {
     actionIsOwn: r.actionSource === 'learner',
     accreditedText: formatAccredited(r.accreditedSeconds),
     accreditedShort: shortDuration(r.accreditedSeconds),
-    actionCode: r.exempt ? 'exento' : (r.action?.codigoCurso ?? 'sin acción'),
-    actionDetail: r.exempt ? 'no SENCE' : r.action ? `línea ${r.action.lineaCapacitacion}${r.action.codSence ? ` · ${r.action.codSence}` : ''}` : 'falta configurar el curso',
+    ownActionText: !r.exempt && r.actionSource === 'learner' ? actionText(r.action) : null,
     percent: r.percent,
     accessMarkText: r.accessMark ? 'Sí' : 'No',
     sessionsText: r.sessionCount === 0 ? 'ninguna' : `${r.closedCount} de ${r.sessionCount}`,

@@ -11,6 +11,7 @@
  * container; and a browser whose storage answers nothing gets "Abrir en una ventana nueva", which works.
  * Screenshots go to test-output/screenshots/.
  */
+import { shortDuration } from '../../src/web/report-view';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
@@ -142,11 +143,12 @@ describeIfChromium('learner and instructor journeys in Chromium, LMS and tool on
         await staff.tool.waitForSelector('text=Ingresó como parte del equipo docente');
         await staff.click('#nav-settings');
         await staff.tool.waitForSelector('h1:has-text("Configuración SENCE del curso")');
-        await staff.click('#nav-attendance');
-        await staff.tool.waitForSelector('#attendance-table');
-        const table = (await staff.tool.locator('#attendance-table').textContent()) ?? '';
+        // The course report (issue #20: the old "Sesiones" page is gone; the report holds what it showed).
+        await staff.click('#nav-report');
+        await staff.tool.waitForSelector('#report-table');
+        const table = (await staff.tool.locator('#report-table').textContent()) ?? '';
         expect(table).toContain(j.learner.name);
-        expect(table).toContain(formatAccredited(now * 60));
+        expect(table).toContain(shortDuration(now * 60));
         await (j.container === 'iframe' ? staff.lms : (staff.tool as Page)).screenshot({ path: shot(`${j.name}-06-staff-report`), fullPage: true });
       } finally {
         await browser.close();

@@ -197,8 +197,6 @@ describe('the session: the ltik alone, with an expiry and a course', () => {
     { method: 'POST', path: '/lti/staff', nav: true },
     { method: 'POST', path: '/lti/staff/settings' },
     { method: 'POST', path: '/lti/staff/otecs' },
-    { method: 'POST', path: '/lti/staff/attendance', nav: true },
-    { method: 'POST', path: '/lti/staff/attendance.csv', nav: true },
     { method: 'POST', path: '/lti/staff/audit', nav: true },
     { method: 'POST', path: '/lti/staff/report', nav: true },
     { method: 'POST', path: '/lti/staff/report/print', nav: true },
@@ -222,7 +220,7 @@ describe('the session: the ltik alone, with an expiry and a course', () => {
     const status = await ana.client.get(`${sys.url}/lti/api/status`, { authorization: `Bearer ${ana.ltik}`, 'x-asistencia-course': ana.course, accept: 'application/json' });
     expect(status.status).toBe(200);
     const diego = await launchAs(sys, 'diego');
-    for (const path of ['/lti/staff', '/lti/staff/attendance', '/lti/staff/audit', '/lti/staff/report', '/lti/staff/actions', '/lti/staff/learners/ana']) {
+    for (const path of ['/lti/staff', '/lti/staff/audit', '/lti/staff/report', '/lti/staff/actions', '/lti/staff/learners/ana']) {
       const page = await openToolPage(sys, diego, path);
       expect(page.status).toBe(200);
     }

@@ -125,7 +125,7 @@ describe('instructor launch', () => {
     expect(panel.status).toBe(200);
     expect(panel.text).toContain('Ingresó como parte del equipo docente');
     // The settings link carries no ltik: public/tool-nav.js posts it with the page's session.
-    expect(panel.text).toContain('<a class="btn btn-secondary" id="nav-settings" href="/lti/staff">Configuración SENCE</a>');
+    expect(panel.text).toContain('<a class="nav-link" id="nav-settings" href="/lti/staff"><span>Configuración<span class="nav-more"> SENCE</span></span></a>');
     expect(panel.text).toContain(`<div id="tool-session" hidden data-ltik="${ltik}"`);
     expect(panel.text).toContain('<script src="/public/tool-nav.js" defer></script>');
     expect(panel.text).not.toContain(`ltik=${encodeURIComponent(ltik)}`);

@@ -65,7 +65,7 @@ describe('Cache-Control: no-store', () => {
     expect(ana.panel.headers.get('cache-control')).toBe('no-store');
     const diego = await launchAs(sys, 'diego');
     const q = `ltik=${encodeURIComponent(diego.ltik)}`;
-    for (const p of ['/lti/staff', '/lti/staff/attendance', '/lti/staff/attendance.csv', '/lti/staff/audit', '/lti/api/status']) {
+    for (const p of ['/lti/staff', '/lti/staff/report', '/lti/staff/export/sessions.csv', '/lti/staff/audit', '/lti/api/status']) {
       const res = await diego.client.get(`${sys.url}${p}?${q}`);
       expect([p, res.status, res.headers.get('cache-control')]).toEqual([p, 200, 'no-store']);
     }

@@ -590,15 +590,16 @@ describe('staff: course settings, OTECs, attendance and audit', () => {
     await sys.stores.courses.saveSettings(courseKey(), before);
   });
 
-  it('shows the course attendance, exports it as CSV, and lists the audit log', async () => {
-    const report = await diego.client.get(`${sys.url}/lti/staff/attendance?ltik=${encodeURIComponent(diego.ltik)}`);
+  it('shows the course attendance in the report, exports its sessions as CSV, and lists the audit log', async () => {
+    // Issue #20: the report (not the old "Sesiones" page, now 410) and its sessions export.
+    const report = await diego.client.get(`${sys.url}/lti/staff/report?ltik=${encodeURIComponent(diego.ltik)}`);
     expect(report.status).toBe(200);
     expect(report.text).toContain('Ana Pérez');
-    expect(report.text).toContain('1 hora y 5 minutos');
-    const csv = await diego.client.get(`${sys.url}/lti/staff/attendance.csv?ltik=${encodeURIComponent(diego.ltik)}`);
+    expect(report.text).toMatch(/1 hora y 5 minutos|1 h 05 min/);
+    const csv = await diego.client.get(`${sys.url}/lti/staff/export/sessions.csv?ltik=${encodeURIComponent(diego.ltik)}`);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.text).toContain('"12345678-5"');
-    expect(csv.text).toContain('"closed"');
+    expect(csv.text).toContain('"cerrada"');
     const audit = await diego.client.get(`${sys.url}/lti/staff/audit?ltik=${encodeURIComponent(diego.ltik)}`);
     expect(audit.status).toBe(200);
     expect(audit.text).toContain('Respuesta rechazada');

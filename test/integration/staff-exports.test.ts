@@ -65,9 +65,9 @@ describe('report export', () => {
     const rows = parseCsv(text);
     expect(rows[0]).toEqual(['RUN', 'Nombre', 'CodigoCurso', 'CodSence', 'LineaCapacitacion', 'Estado', 'Horas acreditadas', 'Tiempo acreditado (h:mm:ss)', '% horas requeridas', 'Marca de acceso', 'Sesiones', 'Sesiones cerradas', 'Última sesión (hora de Santiago)', 'Último error SENCE', 'Correo']);
     const ana = rows.find((r) => r[1] === 'Ana Pérez')!;
-    expect(ana).toEqual(['12345678-5', 'Ana Pérez', DEMO_SENCE_COURSE.codigoCurso, DEMO_SENCE_COURSE.codSence, String(DEMO_SENCE_COURSE.lineaCapacitacion), 'al día', '1,09', '1:05:30', '5', 'Sí', '1', '1', '15-01-2026 11:05:30', '', 'ana.perez@example.com']);
+    expect(ana).toEqual(['12345678-5', 'Ana Pérez', DEMO_SENCE_COURSE.codigoCurso, DEMO_SENCE_COURSE.codSence, String(DEMO_SENCE_COURSE.lineaCapacitacion), 'con marca de acceso', '1,09', '1:05:30', '5', 'Sí', '1', '1', '15-01-2026 11:05:30', '', 'ana.perez@example.com']);
     const elena = rows.find((r) => r[1] === 'Elena Muñoz')!;
-    expect(elena.slice(0, 7)).toEqual(['15432987-0', 'Elena Muñoz', DEMO_SENCE_COURSE.codigoCurso, DEMO_SENCE_COURSE.codSence, String(DEMO_SENCE_COURSE.lineaCapacitacion), 'sin marca', '0,00']);
+    expect(elena.slice(0, 7)).toEqual(['15432987-0', 'Elena Muñoz', DEMO_SENCE_COURSE.codigoCurso, DEMO_SENCE_COURSE.codSence, String(DEMO_SENCE_COURSE.lineaCapacitacion), 'sin marca de acceso', '0,00']);
     expect(rows.find((r) => r[1] === 'Bruno Soto')?.[0]).toBe('sin RUN');
     expect(rows).toHaveLength(1 + 7); // ana, bruno, camila, elena + three hostile names
   });
@@ -98,7 +98,7 @@ describe('report export', () => {
     let anaRow = 0;
     for (let r = 2; r <= ws.rowCount; r += 1) if (ws.getRow(r).getCell(2).value === 'Ana Pérez') anaRow = r;
     const ana = cells(ws, anaRow);
-    expect(ana.slice(0, 12)).toEqual(['12345678-5', 'Ana Pérez', DEMO_SENCE_COURSE.codigoCurso, DEMO_SENCE_COURSE.codSence, String(DEMO_SENCE_COURSE.lineaCapacitacion), 'al día', 1.09, '1:05:30', 5, 'Sí', 1, 1]);
+    expect(ana.slice(0, 12)).toEqual(['12345678-5', 'Ana Pérez', DEMO_SENCE_COURSE.codigoCurso, DEMO_SENCE_COURSE.codSence, String(DEMO_SENCE_COURSE.lineaCapacitacion), 'con marca de acceso', 1.09, '1:05:30', 5, 'Sí', 1, 1]);
     expect(ana[12]).toEqual(new Date(Date.UTC(2026, 0, 15, 11, 5, 30)));
     expect(ws.getRow(anaRow).getCell(13).numFmt).toBe('dd-mm-yyyy hh:mm:ss');
   });

@@ -76,8 +76,8 @@ describe('with the roster', () => {
     expect(res.text).not.toContain('data-sub="diego"');
     for (const word of ['callback-accepted', 'start success', '>closed<']) expect(res.text).not.toContain(word);
     // Counts by status in the chips.
-    expect(res.text).toMatch(/id="chip-sin-marca"[^>]*>sin marca <span class="chip-count">2<\/span>/);
-    expect(res.text).toMatch(/id="chip-al-dia"[^>]*>al día <span class="chip-count">1<\/span>/);
+    expect(res.text).toMatch(/id="chip-sin-marca"[^>]*>sin marca de acceso <span class="chip-count">2<\/span>/);
+    expect(res.text).toMatch(/id="chip-al-dia"[^>]*>con marca de acceso <span class="chip-count">1<\/span>/);
   });
 
   it('uses the cached roster (no LMS call) until refreshed, then pages through Link: rel="next"', async () => {
@@ -179,6 +179,87 @@ describe('with the roster', () => {
     expect(res.text).toContain('origen no verificado');
     expect(res.text).toContain('formulario de inicio enviado a SENCE (ambiente de pruebas)');
     expect((await page('/lti/staff/learners/ana')).text).not.toContain('origen no verificado');
+  });
+
+  describe('issue #20: a report that fits the course frame and says what it shows', () => {
+    const tableOf = (html: string) => html.slice(html.indexOf('<table id="report-table"'), html.indexOf('</table>', html.indexOf('<table id="report-table"')));
+    const rowOf = (html: string, sub: string) => {
+      const from = html.indexOf(`<tr data-sub="${sub}"`);
+      return from < 0 ? '' : html.slice(from, html.indexOf('</tr>', from));
+    };
+
+    it('the course\'s SENCE action is said once above the table; a row names an action only when it is the learner\'s own', async () => {
+      const settings = (await sys.stores.courses.get(courseKey()))!.settings!;
+      await sys.stores.enrollments.saveMany([{ course: courseKey(), sub: 'elena', run: '15432987-0', action: { codigoCurso: 'OTRA-ACCION-7', codSence: '1999999999', lineaCapacitacion: 1 }, exempt: false, updatedAt: new Date() }]);
+      try {
+        const res = await page('/lti/staff/report');
+        expect(res.text).toContain(`Acción SENCE del curso: <strong>${settings.codigoCurso}</strong>`);
+        const table = tableOf(res.text);
+        // Line and CodSence of the course's action are not repeated on every row.
+        expect(table).not.toContain(settings.codigoCurso);
+        expect(table).not.toContain(settings.codSence);
+        expect(table).not.toContain('<th scope="col">Acción SENCE</th>');
+        expect(rowOf(res.text, 'ana')).not.toContain('Acción propia');
+        expect(rowOf(res.text, 'elena')).toContain('Acción propia: OTRA-ACCION-7 · línea 1 · CodSence 1999999999');
+        // At most seven columns (ten did not fit 990 px).
+        expect((table.match(/<th scope="col">/g) ?? []).length).toBeLessThanOrEqual(7);
+      } finally {
+        await sys.stores.enrollments.saveMany([{ course: courseKey(), sub: 'elena', run: '15432987-0', action: null, exempt: false, updatedAt: new Date() }]);
+      }
+    });
+
+    it('a visible legend (not tooltips) says what each status means', async () => {
+      const res = await page('/lti/staff/report');
+      const from = res.text.indexOf('id="status-legend"');
+      expect(from).toBeGreaterThan(0);
+      const legend = res.text.slice(from, res.text.indexOf('</dl>', from));
+      expect(legend).toContain('con marca de acceso');
+      expect(legend).toContain('no dice cuántas horas lleva');
+      expect(legend).toContain('sin marca de acceso');
+      expect(legend).toContain('último intento con error');
+      expect(res.text).not.toMatch(/class="chip[^"]*"[^>]*title=/);
+      expect(res.text).not.toContain('>al día<');
+    });
+
+    it('the chips count what the search shows', async () => {
+      const res = await page('/lti/staff/report?q=a&estado=sin-run'); // Ana, Camila, Elena (Muñoz), Bruno (Soto? no «a»)
+      const searched = Object.keys(rowsOf((await page('/lti/staff/report?q=a')).text));
+      const chip = (s: string) => Number(res.text.match(new RegExp(`id="chip-${s}"[^>]*>[^<]*<span class="chip-count">(\\d+)</span>`))![1]);
+      const total = ['con-error', 'sin-run', 'sesion-abierta', 'sin-marca', 'al-dia', 'exento'].reduce((a, s) => a + chip(s), 0);
+      expect(total).toBe(searched.length);
+      expect(res.text).toMatch(new RegExp(`Todos <span class="chip-count">${searched.length}</span>`));
+    });
+
+    it('the navigation marks the page you are on (aria-current and a visible mark) and has no "Sesiones"', async () => {
+      const nav = (html: string) => html.slice(html.indexOf('<nav class="staff-nav"'), html.indexOf('</nav>', html.indexOf('<nav class="staff-nav"')));
+      const report = nav((await page('/lti/staff/report?q=ana')).text);
+      expect(report).toMatch(/<a class="[^"]*nav-current[^"]*" id="nav-report" href="\/lti\/staff\/report" aria-current="page">/);
+      expect((report.match(/aria-current/g) ?? []).length).toBe(1);
+      expect(report).not.toContain('Sesiones');
+      expect(report).not.toContain('/lti/staff/attendance');
+      const learner = nav((await page('/lti/staff/learners/ana')).text);
+      expect(learner).toMatch(/id="nav-report"[^>]*aria-current="page"/); // a learner's page belongs to the report
+      const settings = nav((await page('/lti/staff')).text);
+      expect(settings).toMatch(/id="nav-settings"[^>]*aria-current="page"/);
+      expect((settings.match(/aria-current/g) ?? []).length).toBe(1);
+    });
+
+    it('the old "Sesiones" page and its CSV are gone (410) with a link to the report and the sessions export', async () => {
+      for (const path of ['/lti/staff/attendance', '/lti/staff/attendance.csv']) {
+        const res = await page(path);
+        expect(res.status).toBe(410);
+        expect(res.text).toContain('La página «Sesiones» ya no existe');
+        expect(res.text).toContain('href="/lti/staff/report"');
+        expect(res.text).toContain('href="/lti/staff/export/sessions.csv"');
+        expect(res.text).not.toMatch(/href="[^"]*ltik=/); // links carry no ltik (tool-nav.js posts it)
+      }
+    });
+
+    it('after a search the results carry the focus mark; a plain visit does not', async () => {
+      expect((await page('/lti/staff/report?q=ana')).text).toMatch(/id="report-count"[^>]*data-focus-on-load/);
+      expect((await page('/lti/staff/report?estado=sin-marca')).text).toMatch(/id="report-count"[^>]*data-focus-on-load/);
+      expect((await page('/lti/staff/report')).text).not.toContain('data-focus-on-load');
+    });
   });
 
   it('the print-friendly page lists the whole report', async () => {

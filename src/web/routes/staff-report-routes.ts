@@ -41,6 +41,8 @@ export function staffReportRoutes(deps: StaffReportDeps): Router {
     const alerts = deps.alerts ? await deps.alerts.openAlerts(ctx.identity.course) : [];
     // Issue #20 §5: the rows (of this page) credited by an answer from another site get the warning.
     const warned = await deps.stores.attendance.sessionsWithUnverifiedOrigin(paged.rows.flatMap((r) => r.sessions.map((s) => s.id)));
+    const settings = ctx.course?.settings ?? null;
+    const filtered = ['q', 'estado', 'accion', 'orden', 'pagina'].some((k) => Object.hasOwn(req.query, k));
     res.render('staff-report', {
       title: 'Reporte de asistencia SENCE',
       ...common(ctx),
@@ -57,6 +59,9 @@ export function staffReportRoutes(deps: StaffReportDeps): Router {
         nextHref: paged.page < paged.pageCount ? pageHref(paged.page + 1) : null,
       },
       query,
+      // After a search (or a chip, a sort, a page), focus goes to the results (issue #20, item 7).
+      focusResults: filtered,
+      courseAction: settings ? { ...defaultAction(settings), lineLabel: LINE_LABELS[settings.lineaCapacitacion] ?? null } : null,
       actions,
       statuses: LEARNER_STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s], description: STATUS_DESCRIPTIONS[s] })),
       charts: [statusChart(ctx.report.counts), percentChart(ctx.report.rows), sessionsPerDayChart(sessions, deps.now())],

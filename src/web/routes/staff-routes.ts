@@ -1,22 +1,20 @@
 /**
  * Staff pages under /lti/staff (instructors and OTEC coordinators; the role comes only from the
- * signed launch): course SENCE settings, OTECs, the course's attendance and its audit log.
+ * signed launch): course SENCE settings, OTECs and the course's audit log (the old attendance page
+ * is gone, issue #20: the report holds it).
  */
-import { describeAuditReason, eventLabel, hasOriginWarning, sessionStateLabel } from '../event-labels';
+import { describeAuditReason, eventLabel, hasOriginWarning } from '../event-labels';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors';
 import type { Config } from '../../config';
 import type { Stores } from '../../store/ports';
-import type { AttendanceSession, AuditEvent, Course, LearnerKey, Otec } from '../../domain/types';
+import type { AuditEvent, Course, LearnerKey, Otec } from '../../domain/types';
 import { CALLBACK_PATH_MAX_LENGTH, LIMIT_MIN, maxSessionLimitMinutes, validateCourseSettings, validateOtecInput } from '../../domain/course-settings';
 import { isSharedOtec, otecsOfPlatform, saveOtecAsPlatformAdmin, sharedOtecCommand, unlinkOtecAsPlatformAdmin } from '../../application/otec-tenancy';
 import { learnerKeyId, lookUpLearners } from '../../application/learner-lookup';
-import { formatAccredited, formatSantiagoDateTime, progressPercent } from '../../domain/time-format';
-import { hasAccessMark, totalAccreditedSeconds } from '../../domain/attendance-rules';
-import { describeSenceError } from '../../domain/sence-error-catalogue';
+import { formatSantiagoDateTime } from '../../domain/time-format';
 import { launchIdentity, ltikOf, requestInfo } from '../launch-context';
-import { csvCell } from '../csv';
 import { refuseLearner } from '../staff-guard';
 
 export interface StaffDeps {
@@ -128,25 +126,11 @@ export function staffRoutes(deps: StaffDeps): Router {
     await renderSettings(res, 200, { saved: `OTEC ${otec.name} quitado de esta plataforma.` });
   });
 
-  router.get('/staff/attendance', async (_req, res) => {
-    const identity = launchIdentity(res);
-    const course = await stores.courses.get(identity.course);
-    const rows = await attendanceRows(stores, course, identity.course);
-    res.render('staff-attendance', { title: 'Asistencia SENCE del curso', identity, ltik: ltikOf(res), course, rows });
-  });
-
-  router.get('/staff/attendance.csv', async (_req, res) => {
-    const identity = launchIdentity(res);
-    const sessions = await stores.attendance.listCourseSessions(identity.course);
-    const people = await learnerDirectory(stores, sessions.map((s) => s.learner));
-    const header = ['Nombre', 'RUN', 'IdSesionAlumno', 'IdSesionSence', 'Estado', 'Inicio (servidor)', 'Fin (servidor)', 'Segundos acreditados', 'Tiempo acreditado', 'Errores SENCE'];
-    const lines = [header, ...sessions.map((s) => [
-      people.get(learnerKeyId(s.learner))?.name ?? '', s.sent.RunAlumno, s.idSesionAlumno, s.idSesionSence ?? '', s.state,
-      s.openedAt?.toISOString() ?? '', s.endedAt?.toISOString() ?? '', String(s.accreditedSeconds), formatAccredited(s.accreditedSeconds), s.lastErrorCodes.join(';'),
-    ])];
-    res.set('Content-Type', 'text/csv; charset=utf-8');
-    res.set('Content-Disposition', 'attachment; filename="asistencia-sence.csv"');
-    res.send('\uFEFF' + lines.map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n');
+  // The old "Sesiones" page and its CSV (issue #20): the report, the learner's page and the report's
+  // exports hold everything they showed. 410 with links, not a redirect: a redirect would lose the
+  // ltik, which travels in the body of the navigation POST, never in a URL.
+  router.get(['/staff/attendance', '/staff/attendance.csv'], (_req, res) => {
+    res.status(410).render('staff-gone', { title: 'Página retirada', identity: launchIdentity(res), ltik: ltikOf(res) });
   });
 
   // The course's audit log (issue #7): filters, the learner on every row, repeated entries counted,
@@ -261,41 +245,6 @@ async function learnerDirectory(stores: Stores, keys: LearnerKey[]): Promise<Map
   }
   return out;
 }
-
-async function attendanceRows(stores: Stores, course: Course | null, key: Course | { issuer: string; clientId: string; contextId: string }) {
-  const sessions = await stores.attendance.listCourseSessions(key);
-  const byLearner = new Map<string, AttendanceSession[]>();
-  for (const s of sessions) {
-    const k = learnerKeyId(s.learner);
-    const list = byLearner.get(k);
-    if (list) list.push(s);
-    else byLearner.set(k, [s]);
-  }
-  const [people, unverifiedSessions] = await Promise.all([
-    learnerDirectory(stores, sessions.map((s) => s.learner)),
-    // Sessions credited by a callback that did not come from SENCE's page (issue #7, finding 7).
-    stores.attendance.sessionsWithUnverifiedOrigin(sessions.map((s) => s.id)),
-  ]);
-  const unverified = new Set(sessions.filter((s) => unverifiedSessions.has(s.id)).map((s) => learnerKeyId(s.learner)));
-  return [...byLearner.entries()].map(([k, list]) => {
-    const accredited = totalAccreditedSeconds(list);
-    const latest = list[0];
-    return {
-      name: people.get(k)?.name ?? '',
-      run: latest?.sent.RunAlumno ?? '',
-      closedCount: list.filter((s) => s.state === 'closed').length,
-      sessionCount: list.length,
-      accreditedText: formatAccredited(accredited),
-      percent: progressPercent(accredited, course?.settings?.requiredHours ?? null),
-      accessMark: hasAccessMark(list),
-      unverifiedOrigin: unverified.has(k),
-      lastState: latest ? sessionStateLabel(latest.state) : '',
-      lastAt: latest ? formatSantiagoDateTime(latest.endedAt ?? latest.openedAt ?? latest.createdAt) : '',
-      lastErrors: (latest?.lastErrorCodes ?? []).map((c) => { const d = describeSenceError(c); return `${d.code}: ${d.staffHint}`; }),
-    };
-  });
-}
-
 
 async function audit(stores: Stores, at: Date, req: Request, learner: LearnerKey, course: { issuer: string; clientId: string; contextId: string }, event: AuditEvent, accepted: boolean, reason: string) {
   await stores.audit.record({ id: randomUUID(), at, event, accepted, reason, sourceIp: requestInfo(req).sourceIp, learner, course, sessionId: null, details: {} });
