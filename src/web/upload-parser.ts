@@ -9,6 +9,9 @@ import multer from 'multer';
 import { AppError } from '../errors';
 import { MAX_UPLOAD_BYTES } from '../domain/action-upload';
 
+/** The longest ltik field read from an upload (an ltik is at most 4096 characters, request-shape.ts). */
+export const LTIK_FIELD_MAX_BYTES = 4096;
+
 /** Path under /lti of the only route that accepts multipart/form-data. */
 export const UPLOAD_PATH = '/staff/actions/upload';
 
