@@ -12,9 +12,13 @@
  * a forged ltik field first and then the file. 30 more stop inside an ltik field (4 kB, what a slow
  * but honest browser looks like before the file starts): those the server cannot refuse yet, they
  * stay open until the request timeout. While they are all open the process may
- * grow by at most 50 MB; once they are gone it returns to its baseline within 15 MB (the margin:
- * after a forced GC V8 keeps some of the pages it grew into and malloc keeps freed arenas — the
- * warm-up round before the baseline, the same traffic once, takes most of that one-off growth).
+ * grow by at most 50 MB. Once they are gone (two rounds, after a forced GC):
+ * - what the JS heap and the buffers outside it hold (process.memoryUsage heapUsed + external) is
+ *   back within 5 MB of the baseline: nothing of those requests is kept;
+ * - the resident set is back within 25 MB of the baseline, and the second round leaves no more than
+ *   the first (within 8 MB). The 25 MB: native memory freed by Node (each connection's socket
+ *   buffers, parser state — 180 connections at once) stays in glibc malloc's arenas instead of going
+ *   back to the system; measured 10–23 MB, the same after one round as after two, with the heap flat.
  *
  * SQLite pass only (not in jest.mongo.config.js): every one of these requests is refused (or stalls)
  * before any store is read; the store plays no part.
@@ -32,7 +36,8 @@ const CONNECTIONS = 150;
 const BODY_SENT = 900 * 1024;
 const ANNOUNCED = 10 * 1024 * 1024;
 const MAX_GROWTH_MB = 50;
-const BASELINE_MARGIN_MB = 15;
+const BASELINE_MARGIN_MB = 25;
+const HEAP_MARGIN_MB = 5;
 
 let dir: string;
 let tool: ToolProcess;
@@ -54,8 +59,11 @@ function rssMb(pid: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Forces a full GC in the tool (tool-process.ts: SIGUSR2 → gc(), prints `GC <n>`) and waits for it. */
-async function collect(): Promise<void> {
+/**
+ * Forces a full GC in the tool (tool-process.ts: SIGUSR2 → gc(), prints `GC <n> <memoryUsage>`),
+ * waits for it, and returns what the JS heap and the buffers outside it hold then, in MB.
+ */
+async function collect(): Promise<number> {
   for (let i = 0; i < 2; i += 1) {
     const count = (tool.output().match(/^GC /gm) ?? []).length;
     tool.child.kill('SIGUSR2');
@@ -66,6 +74,9 @@ async function collect(): Promise<void> {
     }
     await sleep(300);
   }
+  const last = tool.output().split('\n').filter((l) => l.startsWith('GC ')).pop()!;
+  const usage = JSON.parse(last.slice(last.indexOf('{'))) as { heapUsed: number; external: number };
+  return (usage.heapUsed + usage.external) / 1024 / 1024;
 }
 
 type Shape = 'file-first' | 'forged-ltik' | 'inside-ltik';
@@ -101,34 +112,43 @@ function stalledUpload(port: number, shape: Shape): Promise<net.Socket> {
 it('150 stalled unauthenticated uploads grow the process by at most 50 MB, and it returns to its baseline once they are gone', async () => {
   const pid = tool.child.pid!;
   const shapes: Shape[] = ['file-first', 'forged-ltik'];
-  // Warm-up: the same traffic once, so one-off growth (code compiled, pools sized) is in the baseline.
-  const warm = await Promise.all(Array.from({ length: 30 }, (_, i) => stalledUpload(tool.port, i % 3 === 2 ? 'inside-ltik' : shapes[i % 2]!)));
+  const round = (n: number, stalledInLtik: number) =>
+    Promise.all([
+      ...Array.from({ length: n }, (_, i) => stalledUpload(tool.port, shapes[i % 2]!)),
+      ...Array.from({ length: stalledInLtik }, () => stalledUpload(tool.port, 'inside-ltik')),
+    ]);
+  // Warm-up: a few of the same requests, so one-off growth (code compiled, modules loaded) is in the baseline.
+  const warm = await round(10, 2);
   await sleep(1000);
   for (const s of warm) s.destroy();
   await sleep(1000);
-  await collect();
+  const baselineHeap = await collect();
   const baseline = rssMb(pid);
 
-  let peak = baseline;
-  const sampler = setInterval(() => {
+  const figures: Array<{ whileOpen: number; after: number; heapAfter: number }> = [];
+  for (let r = 0; r < 2; r += 1) {
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMb(pid));
+    }, 50);
+    const sockets = await round(CONNECTIONS, 30);
+    await sleep(3000); // they stay stalled: the server holds whatever it kept of them
     peak = Math.max(peak, rssMb(pid));
-  }, 50);
-  const sockets = await Promise.all([
-    ...Array.from({ length: CONNECTIONS }, (_, i) => stalledUpload(tool.port, shapes[i % 2]!)),
-    ...Array.from({ length: 30 }, () => stalledUpload(tool.port, 'inside-ltik')),
-  ]);
-  await sleep(3000); // they stay stalled: the server holds whatever it kept of them
-  peak = Math.max(peak, rssMb(pid));
-  clearInterval(sampler);
-  const whileOpen = peak - baseline;
-
-  for (const s of sockets) s.destroy();
-  await sleep(2000);
-  await collect();
-  const after = rssMb(pid);
+    clearInterval(sampler);
+    for (const s of sockets) s.destroy();
+    await sleep(2000);
+    const heap = await collect();
+    figures.push({ whileOpen: peak - baseline, after: rssMb(pid) - baseline, heapAfter: heap - baselineHeap });
+  }
+  console.log(`RSS baseline ${baseline.toFixed(1)} MB; ${figures.map((f, i) => `round ${i + 1}: peak +${f.whileOpen.toFixed(1)} MB, after ${f.after.toFixed(1)} MB (heap and buffers ${f.heapAfter.toFixed(1)} MB)`).join('; ')}`);
 
   // The process is alive and serving.
   expect((await fetch(`${tool.url}/healthz`)).status).toBe(200);
-  expect({ whileOpenMb: Math.round(whileOpen), withinGrowth: whileOpen <= MAX_GROWTH_MB }).toEqual({ whileOpenMb: Math.round(whileOpen), withinGrowth: true });
-  expect({ afterMb: Math.round(after - baseline), backToBaseline: Math.abs(after - baseline) <= BASELINE_MARGIN_MB }).toEqual({ afterMb: Math.round(after - baseline), backToBaseline: true });
+  for (const f of figures) {
+    expect({ whileOpenMb: Math.round(f.whileOpen), withinGrowth: f.whileOpen <= MAX_GROWTH_MB }).toEqual({ whileOpenMb: Math.round(f.whileOpen), withinGrowth: true });
+    expect({ afterMb: Math.round(f.after), backToBaseline: Math.abs(f.after) <= BASELINE_MARGIN_MB }).toEqual({ afterMb: Math.round(f.after), backToBaseline: true });
+    expect({ heapAfterMb: Math.round(f.heapAfter), heapBack: Math.abs(f.heapAfter) <= HEAP_MARGIN_MB }).toEqual({ heapAfterMb: Math.round(f.heapAfter), heapBack: true });
+  }
+  // Nothing accumulates from one round to the next.
+  expect(Math.abs(figures[1]!.after - figures[0]!.after)).toBeLessThanOrEqual(8);
 });

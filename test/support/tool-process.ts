@@ -33,7 +33,8 @@ if (exposedGc) {
   process.on('SIGUSR2', () => {
     exposedGc();
     collections += 1;
-    console.log(`GC ${collections}`);
+    const m = process.memoryUsage();
+    console.log(`GC ${collections} ${JSON.stringify({ rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers })}`);
   });
 }
 
