@@ -138,6 +138,14 @@ export function bracketedLtiKeys(query: unknown): string[] {
 export function ltiRequestShape(options: { uploadGate?: UploadGate } = {}): RequestHandler {
   const form = express.urlencoded({ extended: false, limit: LTI_BODY_LIMIT, parameterLimit: LTI_PARAMETER_COUNT_LIMIT });
   const json = express.json({ limit: LTI_BODY_LIMIT, strict: true });
+  // The upload's fields are shaped like every body's, before its file is read (upload-parser.ts).
+  const uploadGate: UploadGate | undefined = options.uploadGate && {
+    ...options.uploadGate,
+    checkFields: (fields: unknown) => {
+      const bad = badParameters(fields);
+      return bad.length ? malformed(bad) : null;
+    },
+  };
   const check: RequestHandler = (req, _res, next) => {
     // Flag the parsed body so ltijs's own body-parser 1.x does not read the consumed stream again.
     if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
@@ -172,7 +180,7 @@ export function ltiRequestShape(options: { uploadGate?: UploadGate } = {}): Requ
   return (req, res, next) => {
     pinQuery(req);
     if (hasBody(req) && req.method === 'POST' && req.path === UPLOAD_PATH && req.is('multipart/form-data')) {
-      receiveFile(req, res, (err?: unknown) => guarded(next, (pass) => (err ? pass(err) : check(req, res, pass))), options.uploadGate);
+      receiveFile(req, res, (err?: unknown) => guarded(next, (pass) => (err ? pass(err) : check(req, res, pass))), uploadGate);
       return;
     }
     if (hasBody(req)) {

@@ -8,7 +8,7 @@
  * 740 MB). In order:
  * 1. the Origin rule (origin-check.ts) on the headers, before any body byte is read;
  * 2. the fields (ltik, course) — which the page sends BEFORE the file — each at most a few kB;
- * 3. when the file part starts, the ltik read so far is verified as every request's (signature,
+ * 3. when the file part starts, the fields read so far pass the shape guard (request-shape.ts) and the ltik is verified as every request's (signature,
  *    age, active platform, launch records) and must be a staff member's; a file part with no ltik
  *    before it is refused. Until then the file part is not read at all (busboy waits: backpressure).
  * A refusal is answered at once with `Connection: close` and the connection is closed after the
@@ -17,6 +17,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
+import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { AppError } from '../errors';
 import { MAX_UPLOAD_BYTES } from '../domain/action-upload';
@@ -35,6 +36,8 @@ export interface UploadGate {
   checkHeaders: RequestHandler;
   /** Resolves the ltik the form sent before its file and refuses anything but a staff member's (throws). */
   checkLtik(req: Request, res: Response, ltik: string): Promise<void>;
+  /** The shape of the fields read before the file (request-shape.ts): the error to answer, or null. */
+  checkFields?(fields: unknown): unknown;
 }
 
 const FILE_BEFORE_LTIK = new AppError(
@@ -72,6 +75,27 @@ function uploadError(err: unknown): unknown {
   return new AppError('upload-invalid', 400, 'No pudimos leer el archivo enviado. Elija un archivo CSV e inténtelo de nuevo. No se guardó nada.', { cause: err });
 }
 
+/** How long a refused upload's connection is read (and discarded) after the answer before it is cut. */
+export const LINGER_MS = 2000;
+
+/**
+ * Node closes the socket of a `Connection: close` answer (destroySoon) as soon as the answer is
+ * written. If bytes the client already sent are still unread then, the kernel answers them with a
+ * reset, and the client may lose the answer itself (a browser shows "connection reset" instead of
+ * the Spanish page). So: the answer and our FIN first, then what arrives is read and discarded for
+ * at most LINGER_MS (or until the client closes), then the socket is destroyed. Never longer: a
+ * stalled or endless body costs one socket for 2 s, nothing buffered.
+ */
+function lingeringClose(socket: Socket): void {
+  socket.destroySoon = function lingerThenDestroy(this: Socket) {
+    if (this.writable) this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+    this.resume();
+  };
+}
+
 /**
  * The upload's body parser. `next` is called once: with nothing (req.body and req.file set), or
  * with the error. Without a gate (unit tests of the shape guard) the file is read as before.
@@ -87,14 +111,18 @@ export function receiveFile(req: Request, res: Response, next: NextFunction, gat
   const refuseNow = (err: unknown) => {
     if (answered) return;
     if (!res.headersSent) res.setHeader('Connection', 'close');
-    // Node closes a `Connection: close` response's socket once the answer is sent; make sure of it
-    // even if the answer never completes (a client that stops reading).
-    res.once('close', () => req.socket.destroySoon());
+    lingeringClose(req.socket);
     answer(err);
   };
 
   const fileFilter: multer.Options['fileFilter'] = (request, _file, accept) => {
     if (!gate) return accept(null, true);
+    const malformed = gate.checkFields?.(request.body) ?? null;
+    if (malformed !== null) {
+      refuseNow(malformed);
+      accept(malformed as Error);
+      return;
+    }
     const ltik = (request.body as Record<string, unknown> | undefined)?.ltik;
     if (typeof ltik !== 'string' || ltik === '') {
       refuseNow(FILE_BEFORE_LTIK);
