@@ -95,6 +95,9 @@ function upload(opts: { fields: Array<[string, string]>; fileBytes?: number; fil
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
       raw = Buffer.concat([raw, chunk]);
+      // A complete answer ends the wait, except one that says `Connection: close`: then the close is awaited.
+      const complete = parse(false);
+      if (complete && complete.headers.get('connection') !== 'close') finish(complete);
     });
     socket.on('close', () => finish(parse(true)));
     socket.once('connect', () => {
