@@ -34,6 +34,8 @@ module.exports = {
     '<rootDir>/test/integration/roster-run.test.ts',
     // Issue #20 §5: an answer's origin judged and stored (answers), shown on the staff pages.
     '<rootDir>/test/integration/callback-origin.test.ts',
+    // Issue #19 §5: the upload's ltik resolved (ltijs's records) before its file is read.
+    '<rootDir>/test/integration/security-upload-auth.test.ts',
   ],
   globalSetup: '<rootDir>/test/support/mongo-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/mongo-global-teardown.ts',

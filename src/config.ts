@@ -57,6 +57,13 @@ export interface Config {
   alertMail: { smtpUrl: string; from: string; digestHour: number } | null;
   /** AUDIT_RETENTION_DAYS: audit entries last seen longer ago are deleted by the periodic sweep (issue #19). */
   auditRetentionDays: number;
+  /**
+   * The HTTP server's own limits (issue #19 §5; docs/security.md): HTTP_HEADERS_TIMEOUT_SECONDS,
+   * HTTP_REQUEST_TIMEOUT_SECONDS (the whole request as received, body included: a dribbling upload
+   * is cut), HTTP_KEEP_ALIVE_TIMEOUT_SECONDS (idle keep-alive; longer than the proxy's), and
+   * HTTP_MAX_CONNECTIONS (per process: each worker of `npm start` has its own).
+   */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
   /** Which development defaults are in use (for the start-up warning). */
   devDefaults: string[];
   /**
@@ -199,6 +206,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     alertMail = Object.freeze({ smtpUrl, from, digestHour: integer(env, 'ALERT_DIGEST_HOUR', 8, 0, 23) });
   }
 
+  const headersTimeoutSeconds = integer(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 20, 1, 300);
+  const requestTimeoutSeconds = integer(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600);
+  if (headersTimeoutSeconds > requestTimeoutSeconds) {
+    fail('HTTP_HEADERS_TIMEOUT_SECONDS', `must not be longer than HTTP_REQUEST_TIMEOUT_SECONDS (${requestTimeoutSeconds}): the whole request includes its headers`);
+  }
+  const http = Object.freeze({
+    headersTimeoutMs: headersTimeoutSeconds * 1000,
+    requestTimeoutMs: requestTimeoutSeconds * 1000,
+    keepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', 130, 1, 3600) * 1000,
+    maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 1000, 10, 100_000),
+  });
+
   const faultRaw = (env.FAULT_INJECTION ?? '').trim();
   if (faultRaw !== '' && faultRaw !== 'crash') fail('FAULT_INJECTION', `must be empty or "crash", got "${faultRaw.slice(0, 40)}"`);
   if (faultRaw !== '' && production) fail('FAULT_INJECTION', 'cannot be set when NODE_ENV=production (it is for tests)');
@@ -229,6 +248,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     registrationAllowPrivate: bool(env, 'REGISTRATION_ALLOW_PRIVATE', !production),
     alertMail,
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 730, 30, 3650),
+    http,
     devDefaults: Object.freeze(devDefaults) as unknown as string[],
     faultInjection: faultRaw === 'crash' ? 'crash' : null,
   });

@@ -3,7 +3,7 @@
  * simulator and the SENCE emulator beside it. main.ts and the integration tests both start the
  * whole system through here, so tests run the same wiring as production.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
@@ -178,6 +178,29 @@ function logUnhandledRejections(logger: Logger): void {
   rejectionLogger = logger;
 }
 
+/**
+ * The tool's HTTP server with its own limits (issue #19 §5, docs/security.md): headers, the whole
+ * request as received (a stalled or dribbling body is cut), idle keep-alive, and a connection cap
+ * per process. Node checks the two request timeouts every `connectionsCheckingInterval` (30 s by
+ * default, which would let a 20 s timeout run to 50 s): here a quarter of the shorter one, at most 5 s.
+ */
+export function listenWithLimits(app: Express, config: Readonly<Config>): Promise<Server> {
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections } = config.http;
+  const server = createServer(
+    { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(5000, Math.max(250, Math.floor(headersTimeoutMs / 4))) },
+    app,
+  );
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  server.maxConnections = maxConnections;
+  return new Promise<Server>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
 /** "port 3000 is in use (PORT)" instead of a TypeError when a port is taken. */
 export function portInUse(err: unknown, port: number, variable: string): unknown {
   const code = (err as { code?: string } | null)?.code;
@@ -277,10 +300,7 @@ export async function startSystem(config: Readonly<Config>, options: SystemOptio
   });
   let server: Server;
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      // Express 5 calls this callback with the error too (busy port): the server then has no address.
-      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    });
+    server = await listenWithLimits(app, config);
   } catch (err) {
     await closeStarted(true);
     throw portInUse(err, config.port, 'PORT');

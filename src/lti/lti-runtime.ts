@@ -55,6 +55,12 @@ export interface LtiRuntime {
   registerPlatform(p: PlatformRegistration): Promise<void>;
   /** True when a registered, active platform has this issuer and client id. */
   isActivePlatform(issuer: string, clientId: string): boolean;
+  /**
+   * Verifies an ltik as every request's (signature, age, active platform, its launch records) and
+   * puts its launch in res.locals; throws the Spanish AppError otherwise (401). The upload reads its
+   * ltik field with this before the file part (web/upload-parser.ts, issue #19 §5).
+   */
+  authenticateLtik(ltik: string, res: Response): Promise<void>;
   /** Origins of the registered platforms (CSP frame-ancestors / form-action), refreshed periodically. */
   platformOrigins(): string[];
   /** Origins of one active platform (its issuer's and its authorization endpoint's); [] when not active. */
@@ -411,28 +417,10 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     if (carriesIdToken(req)) return next();
     const ltik = presentedLtik(req);
     if (!ltik) return next();
-    // The same ltik string verified before (same key) needs no second HMAC: its claims are cached
-    // with its records. Age and platform are checked on every request all the same.
-    const hit = sessions.get(ltik);
-    let claims: LtikClaims;
-    if (hit) {
-      claims = hit.claims;
-    } else {
-      try {
-        claims = jwt.verify(ltik, ltikKey, { algorithms: ['HS256'] }) as LtikClaims;
-      } catch {
-        return next();
-      }
-    }
-    const nowSeconds = Math.floor(now() / 1000);
-    if (ltikExpired(claims.iat, nowSeconds, config.ltikMaxAgeMinutes)) {
-      return next(new AppError('lti-session-expired', 401, `Tu sesión en la herramienta expiró (dura ${formatHours(config.ltikMaxAgeMinutes)}). Vuelve a abrir la actividad desde tu curso.`, {
-        details: { ltikAgeSeconds: typeof claims.iat === 'number' ? nowSeconds - claims.iat : null },
-      }));
-    }
-    if (!activePlatforms.has(platformKey(String(claims.platformUrl), String(claims.clientId)))) {
-      return next(new AppError('lti-inactive-platform', 401, 'La plataforma de este curso ya no está activa en Asistencia SENCE. Avísale al administrador de tu plataforma.'));
-    }
+    const verified = verifyLtik(ltik);
+    if (verified === null) return next();
+    if (verified instanceof AppError) return next(verified);
+    const { claims, hit } = verified;
     if (hit) {
       useSession(res, ltik, hit.session);
       return next();
@@ -443,6 +431,49 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
         next();
       })
       .catch(next);
+  };
+
+  /**
+   * The ltik's claims (and its cached launch, if any) when its signature holds; an AppError when it
+   * is too old or its platform is not active; null when it is no ltik of this tool at all.
+   */
+  const verifyLtik = (ltik: string): { claims: LtikClaims; hit: { claims: LtikClaims; session: LaunchSession } | undefined } | AppError | null => {
+    // The same ltik string verified before (same key) needs no second HMAC: its claims are cached
+    // with its records. Age and platform are checked on every request all the same.
+    const hit = sessions.get(ltik);
+    let claims: LtikClaims;
+    if (hit) {
+      claims = hit.claims;
+    } else {
+      try {
+        claims = jwt.verify(ltik, ltikKey, { algorithms: ['HS256'] }) as LtikClaims;
+      } catch {
+        return null;
+      }
+    }
+    const nowSeconds = Math.floor(now() / 1000);
+    if (ltikExpired(claims.iat, nowSeconds, config.ltikMaxAgeMinutes)) {
+      return new AppError('lti-session-expired', 401, `Tu sesión en la herramienta expiró (dura ${formatHours(config.ltikMaxAgeMinutes)}). Vuelve a abrir la actividad desde tu curso.`, {
+        details: { ltikAgeSeconds: typeof claims.iat === 'number' ? nowSeconds - claims.iat : null },
+      });
+    }
+    if (!activePlatforms.has(platformKey(String(claims.platformUrl), String(claims.clientId)))) {
+      return new AppError('lti-inactive-platform', 401, 'La plataforma de este curso ya no está activa en Asistencia SENCE. Avísale al administrador de tu plataforma.');
+    }
+    return { claims, hit };
+  };
+
+  /** ltikSession's checks for an ltik read outside the usual steps (the upload's field): resolved, or thrown. */
+  const authenticateLtik = async (ltik: string, res: Response): Promise<void> => {
+    const verified = verifyLtik(ltik);
+    if (verified instanceof AppError) throw verified;
+    let session = verified?.hit?.session ?? null;
+    if (verified && !session) {
+      const loaded = await loadLaunchSession(verified.claims);
+      if (loaded) session = sessions.set(ltik, { claims: verified.claims, session: loaded }).session;
+    }
+    if (!session) throw new AppError('lti-missing-ltik', 401, LTIJS_ERRORS.NO_LTIK_OR_IDTOKEN_FOUND!.message);
+    useSession(res, ltik, session);
   };
 
   const useSession = (res: Response, ltik: string, session: LaunchSession) => {
@@ -490,6 +521,7 @@ export async function setupLti(deps: LtiRuntimeDeps): Promise<LtiRuntime> {
     provider: lti,
     keyCache,
     isActivePlatform: (issuer, clientId) => activePlatforms.has(platformKey(issuer, clientId)),
+    authenticateLtik,
     async registerPlatform(p) {
       await lti.registerPlatform(p);
       if (p.authConfig.method === 'JWK_SET') keyCache.invalidate(p.authConfig.key);

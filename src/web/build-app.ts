@@ -14,8 +14,10 @@ import { securityHeaders, originOf, setLtiHelmetHeaders } from './security-heade
 import { errorMiddleware, notFoundMiddleware } from './error-handler';
 import type { Logger } from './logger';
 import { learnerRoutes } from './routes/learner-routes';
-import { bindLtikToCourse, navigationPostAsGet } from './launch-context';
+import { bindLtikToCourse, launchIdentity, navigationPostAsGet } from './launch-context';
 import { exposeStaffSection } from './staff-nav';
+import { refuseLearner } from './staff-guard';
+import type { UploadGate } from './upload-parser';
 import { staffRoutes } from './routes/staff-routes';
 import { deepLinkingRoutes } from './routes/deep-linking-routes';
 import { senceCallbackRoutes } from './routes/sence-callback-routes';
@@ -151,13 +153,25 @@ export function buildApp(deps: AppDeps): Express {
   ltiHost.use(coordinatorRoutes(coordinator));
   ltiHost.use(deepLinkingRoutes({ provider: lti.provider, launchUrl: toolUrls(config.publicUrl).launch }));
 
+  // The upload is authenticated before its file is read (issue #19 §5): the Origin rule on its
+  // headers, then the ltik field the page sends before the file — a staff member's, from its platform.
+  const platformOrigin = ltikPlatformOriginCheck({ publicUrl: config.publicUrl, originsOf: lti.originsOfPlatform });
+  const uploadGate: UploadGate = {
+    checkHeaders: sameSiteOnly,
+    async checkLtik(req, res, ltik) {
+      await lti.authenticateLtik(ltik, res);
+      await new Promise<void>((resolve, reject) => platformOrigin(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+      const identity = launchIdentity(res);
+      if (!identity.isStaff) await refuseLearner(stores, now(), req, res, identity);
+    },
+  };
   // Everything under /lti up to the host routes in ONE mounted router: each mount strips and
   // restores the /lti prefix, and every change of req.url re-parses it (a measurable share of a
   // panel view with five mounts, issue #8).
   // The steps before the host routes are one series (web/series.ts), not one layer each.
   const ltiFront = express.Router();
   ltiFront.use(
-    series(noStore, ltiRequestShape(), sameSiteOnly, lti.steps, (_req, res, next) => {
+    series(noStore, ltiRequestShape({ uploadGate }), sameSiteOnly, lti.steps, (_req, res, next) => {
       // Not resolved by the runtime: leave this router, on to ltijs (below).
       if (!hasLtikSession(res)) return next('router');
       setLtiHelmetHeaders(res);

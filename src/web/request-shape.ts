@@ -13,7 +13,7 @@
  * application/x-www-form-urlencoded (the OIDC form_post encoding), where the tool's own launch
  * checks run; any other encoding is a 415.
  */
-import { receiveFile, UPLOAD_PATH } from './upload-parser';
+import { receiveFile, UPLOAD_PATH, type UploadGate } from './upload-parser';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../errors';
 import { carriesIdToken } from '../lti/lti-runtime';
@@ -134,9 +134,18 @@ export function bracketedLtiKeys(query: unknown): string[] {
   return bad;
 }
 
-export function ltiRequestShape(): RequestHandler {
+/** `uploadGate`: the upload's Origin and ltik checks, run before its file is read (upload-parser.ts). */
+export function ltiRequestShape(options: { uploadGate?: UploadGate } = {}): RequestHandler {
   const form = express.urlencoded({ extended: false, limit: LTI_BODY_LIMIT, parameterLimit: LTI_PARAMETER_COUNT_LIMIT });
   const json = express.json({ limit: LTI_BODY_LIMIT, strict: true });
+  // The upload's fields are shaped like every body's, before its file is read (upload-parser.ts).
+  const uploadGate: UploadGate | undefined = options.uploadGate && {
+    ...options.uploadGate,
+    checkFields: (fields: unknown) => {
+      const bad = badParameters(fields);
+      return bad.length ? malformed(bad) : null;
+    },
+  };
   const check: RequestHandler = (req, _res, next) => {
     // Flag the parsed body so ltijs's own body-parser 1.x does not read the consumed stream again.
     if (req.body !== undefined) (req as unknown as { _body: boolean })._body = true;
@@ -171,7 +180,7 @@ export function ltiRequestShape(): RequestHandler {
   return (req, res, next) => {
     pinQuery(req);
     if (hasBody(req) && req.method === 'POST' && req.path === UPLOAD_PATH && req.is('multipart/form-data')) {
-      receiveFile(req, res, (err?: unknown) => guarded(next, (pass) => (err ? pass(err) : check(req, res, pass))));
+      receiveFile(req, res, (err?: unknown) => guarded(next, (pass) => (err ? pass(err) : check(req, res, pass))), uploadGate);
       return;
     }
     if (hasBody(req)) {

@@ -10,6 +10,8 @@
  * request); TOOL_PRINT_ROUTES=1 prints `ROUTES <json>`, the app's route table
  * (test/support/app-routes.ts). A promise rejection nobody handled prints `UNHANDLED-REJECTION`,
  * an exception that is about to stop the process `UNCAUGHT-EXCEPTION`, each with its stack.
+ * Started with --expose-gc (NODE_OPTIONS), SIGUSR2 forces a full garbage collection and prints
+ * `GC <n>` (memory tests read the resident set after it, issue #19 §5).
  * Run with `node -r ./test/support/ts-register.js test/support/tool-process.ts`.
  */
 import { loadConfig } from '../../src/config';
@@ -24,6 +26,17 @@ const stackOf = (reason: unknown) => JSON.stringify(reason instanceof Error ? (r
 process.on('unhandledRejection', (reason: unknown) => console.log(`UNHANDLED-REJECTION ${stackOf(reason)}`));
 // A monitor only: Node still stops the process after it, as it would without it.
 process.on('uncaughtExceptionMonitor', (err: unknown) => console.log(`UNCAUGHT-EXCEPTION ${stackOf(err)}`));
+
+const exposedGc = (globalThis as { gc?: () => void }).gc;
+if (exposedGc) {
+  let collections = 0;
+  process.on('SIGUSR2', () => {
+    exposedGc();
+    collections += 1;
+    const m = process.memoryUsage();
+    console.log(`GC ${collections} ${JSON.stringify({ rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers })}`);
+  });
+}
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
