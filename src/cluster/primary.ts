@@ -242,6 +242,15 @@ function printDevWarning(config: Readonly<Config>): void {
   );
 }
 
+function processes(n: number): string {
+  return n === 1 ? '1 proceso' : `${n} procesos`;
+}
+
+/** HOST names this machine only (the default while a demo or development keys are in use, config.ts). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export async function runPrimary(): Promise<void> {
   // SIGTERM and SIGINT are ours from the first moment: one that arrives while the tool is still
   // starting is kept and acted on once start-up ends, so the stores are closed properly.
@@ -297,7 +306,10 @@ export async function runPrimary(): Promise<void> {
   try {
     // Loaded only in demo mode: the primary of a production start keeps none of the tool's modules
     // (ltijs, the stores, Express) in memory; its workers do.
-    if (config.demo) ({ lms, sence } = await (await import('../system')).startDemoSimulators(config));
+    if (config.demo) {
+      ({ lms, sence } = await (await import('../system')).startDemoSimulators(config));
+      console.log(`Iniciando ${processes(size)}… el simulador de LMS estará en ${lms.url} (espera la línea «Abre …»).`);
+    }
     storeKind = await supervisor.start(lms ? { [DEMO_PLATFORM_ENV]: JSON.stringify(lms.platform) } : {});
   } catch (err) {
     await supervisor.shutdown();
@@ -311,7 +323,9 @@ export async function runPrimary(): Promise<void> {
     return;
   }
   const store = storeKind === 'mongo' ? 'MongoDB' : `SQLite (${config.sqliteFile})`;
-  console.log(`Asistencia SENCE escuchando en ${config.publicUrl} · almacenamiento: ${store}`);
+  // Printed once every worker serves (supervisor.start resolves then): the last block on the screen.
+  console.log(`Asistencia SENCE escuchando en ${config.publicUrl} · ${processes(size)} · almacenamiento: ${store}`);
+  if (isLoopback(config.host)) console.log(`Escuchando solo en ${config.host} (HOST=0.0.0.0 para abrirlo a la red)`);
   if (lms && sence) {
     console.log('');
     console.log(`  Abre ${lms.url}  ← simulador de LMS: entra como «Ana Pérez» para ver el panel`);
