@@ -205,6 +205,34 @@ class Supervisor {
     }
   }
 
+  /**
+   * Every serving worker reads the active platforms again (after the first one registered the demo
+   * platform); resolves when all answered, or after `timeoutMs` (the periodic refresh then catches up).
+   */
+  async refreshPlatforms(timeoutMs = 10_000): Promise<void> {
+    const workers = this.slots.map((s) => s.current).filter((w): w is Worker => w !== null && !w.isDead());
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              w.off('message', onMessage);
+              w.off('exit', done);
+              resolve();
+            };
+            const onMessage = (m: unknown) => {
+              if (isWorkerMessage(m) && m.type === 'platforms-refreshed') done();
+            };
+            const timer = setTimeout(done, timeoutMs);
+            w.on('message', onMessage);
+            w.once('exit', done);
+            tell(w, { type: 'refresh-platforms' });
+          }),
+      ),
+    );
+  }
+
   /** Every worker stops gracefully; resolves when all have exited ({ forced } if requests were cut). */
   async shutdown(): Promise<{ forced: boolean; failed: string | null }> {
     this.stopping = true;
@@ -311,6 +339,7 @@ export async function runPrimary(): Promise<void> {
       console.log(`Iniciando ${processes(size)}… el simulador de LMS estará en ${lms.url} (espera la línea «Abre …»).`);
     }
     storeKind = await supervisor.start(lms ? { [DEMO_PLATFORM_ENV]: JSON.stringify(lms.platform) } : {});
+    if (lms) await supervisor.refreshPlatforms();
   } catch (err) {
     await supervisor.shutdown();
     await closeSimulators();

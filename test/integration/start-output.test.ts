@@ -106,7 +106,7 @@ it('request lines are short text, and the panel\'s status poll prints nothing', 
   // The launch's own line, as a person reads it.
   await until(() => /^\d\d:\d\d:\d\d POST \/lti 200 \d+ ms$/m.test(out), 'the launch line');
   const before = out.length;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 6; i++) {
     const poll = await new HttpClient().get(`http://localhost:${port}/lti/api/status`, {
       accept: 'application/json',
       authorization: `Bearer ${launch.ltik}`,
