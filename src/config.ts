@@ -11,7 +11,10 @@ export interface Config {
   nodeEnv: NodeEnv;
   /** Port the tool listens on (PORT, default 3000; 0 = any free port). */
   port: number;
-  /** Interface to bind (HOST, default 0.0.0.0). */
+  /**
+   * Interface to bind (HOST). Default 127.0.0.1 while a demo or a development key is in use (issue
+   * #20: those keys are public), else 0.0.0.0 (always in production: a container is reached from outside).
+   */
   host: string;
   /** Public base URL of the tool, no trailing slash (PUBLIC_URL, default http://localhost:PORT). */
   publicUrl: string;
@@ -71,6 +74,13 @@ export interface Config {
    * uncaught exception in the worker that serves it (the supervision test, issue #19 §1).
    */
   faultInjection: 'crash' | null;
+  /** LOG_FORMAT (json | text; text in development, json otherwise) and LOG_LEVEL (default info). */
+  log: LogSettings;
+}
+
+export interface LogSettings {
+  format: 'json' | 'text';
+  level: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export const OFFICIAL_SENCE_BASE_URLS = Object.freeze({
@@ -126,7 +136,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const devDefaults: string[] = [];
 
   const port = integer(env, 'PORT', 3000, 0, 65535);
-  const host = (env.HOST ?? '').trim() || '0.0.0.0';
   const publicUrl = url(env, 'PUBLIC_URL', `http://localhost:${port}`);
   // Callback URLs are PUBLIC_URL + '/cb/ok/' + 12-char attempt id + '.' + 22-char token.
   const maxPublicUrl = SENCE_URL_MAX_LENGTH - CALLBACK_PATH_MAX_LENGTH;
@@ -172,6 +181,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const demo = bool(env, 'DEMO', !production);
   if (demo && production) fail('DEMO', 'cannot be on when NODE_ENV=production (the simulators are for demos and tests)');
   if (demo) devDefaults.push('DEMO');
+
+  // A demo or a development key (public, in this repository) listens on this machine only (issue #20).
+  const devKeys = devDefaults.includes('LTI_KEY') || devDefaults.includes('TOKEN_ENCRYPTION_KEY');
+  const host = (env.HOST ?? '').trim() || (!production && (demo || devKeys) ? '127.0.0.1' : '0.0.0.0');
 
   const lmsSimulatorPort = integer(env, 'LMS_SIMULATOR_PORT', 3001, 0, 65535);
   const senceEmulatorPort = integer(env, 'SENCE_EMULATOR_PORT', 3002, 0, 65535);
@@ -251,5 +264,25 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     http,
     devDefaults: Object.freeze(devDefaults) as unknown as string[],
     faultInjection: faultRaw === 'crash' ? 'crash' : null,
+    log: logSettings(env),
+  });
+}
+
+/**
+ * LOG_FORMAT and LOG_LEVEL (issue #20): one-line text for a person in development, JSON lines in
+ * production and tests (machines read them). Also read on its own by the logger used before (or
+ * without) a full configuration.
+ */
+export function logSettings(env: Env = process.env): Readonly<LogSettings> {
+  const nodeEnv = (env.NODE_ENV ?? 'development').trim();
+  const formatRaw = (env.LOG_FORMAT ?? '').trim().toLowerCase();
+  if (formatRaw !== '' && formatRaw !== 'json' && formatRaw !== 'text') fail('LOG_FORMAT', `must be json or text, got "${(env.LOG_FORMAT ?? '').trim().slice(0, 20)}"`);
+  const levelRaw = (env.LOG_LEVEL ?? '').trim().toLowerCase();
+  const levels: ReadonlyArray<LogSettings['level']> = ['debug', 'info', 'warn', 'error'];
+  const level = levels.find((l) => l === levelRaw);
+  if (levelRaw !== '' && !level) fail('LOG_LEVEL', `must be debug, info, warn or error, got "${(env.LOG_LEVEL ?? '').trim().slice(0, 20)}"`);
+  return Object.freeze({
+    format: formatRaw === 'json' || formatRaw === 'text' ? formatRaw : nodeEnv === 'development' ? 'text' : 'json',
+    level: level ?? 'info',
   });
 }

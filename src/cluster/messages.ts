@@ -9,12 +9,20 @@ export type WorkerMessage =
   /** An uncaught exception: it keeps serving until its replacement listens, then retires. */
   | { type: 'dying' }
   /** Its graceful stop ended (`forced`: requests past the grace period were cut). */
-  | { type: 'stopped'; forced: boolean; failed?: string };
+  | { type: 'stopped'; forced: boolean; failed?: string }
+  /** Its list of active platforms was read again (answer to 'refresh-platforms'). */
+  | { type: 'platforms-refreshed' };
 
 /** Primary → worker. */
 export type PrimaryMessage =
   /** Stop accepting, finish what is in flight within `graceMs`, close the stores, exit 0. */
-  { type: 'stop'; graceMs: number; reason: 'replaced' | 'shutdown' };
+  | { type: 'stop'; graceMs: number; reason: 'replaced' | 'shutdown' }
+  /**
+   * Read the active platforms again now (issue #20): the first worker registered the demo platform
+   * while the others were starting; they would refuse its launches' ltiks (and leave its origin out
+   * of their CSP) until their periodic refresh, up to a minute later.
+   */
+  | { type: 'refresh-platforms' };
 
 /** The environment variable that hands the demo LMS's platform (JSON) to the first worker only. */
 export const DEMO_PLATFORM_ENV = 'ASISTENCIA_DEMO_PLATFORM';
@@ -24,5 +32,6 @@ export function isWorkerMessage(m: unknown): m is WorkerMessage {
 }
 
 export function isPrimaryMessage(m: unknown): m is PrimaryMessage {
-  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'stop';
+  const type = typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
+  return type === 'stop' || type === 'refresh-platforms';
 }

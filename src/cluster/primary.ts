@@ -205,6 +205,34 @@ class Supervisor {
     }
   }
 
+  /**
+   * Every serving worker reads the active platforms again (after the first one registered the demo
+   * platform); resolves when all answered, or after `timeoutMs` (the periodic refresh then catches up).
+   */
+  async refreshPlatforms(timeoutMs = 10_000): Promise<void> {
+    const workers = this.slots.map((s) => s.current).filter((w): w is Worker => w !== null && !w.isDead());
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              w.off('message', onMessage);
+              w.off('exit', done);
+              resolve();
+            };
+            const onMessage = (m: unknown) => {
+              if (isWorkerMessage(m) && m.type === 'platforms-refreshed') done();
+            };
+            const timer = setTimeout(done, timeoutMs);
+            w.on('message', onMessage);
+            w.once('exit', done);
+            tell(w, { type: 'refresh-platforms' });
+          }),
+      ),
+    );
+  }
+
   /** Every worker stops gracefully; resolves when all have exited ({ forced } if requests were cut). */
   async shutdown(): Promise<{ forced: boolean; failed: string | null }> {
     this.stopping = true;
@@ -240,6 +268,15 @@ function printDevWarning(config: Readonly<Config>): void {
       '',
     ].join('\n'),
   );
+}
+
+function processes(n: number): string {
+  return n === 1 ? '1 proceso' : `${n} procesos`;
+}
+
+/** HOST names this machine only (the default while a demo or development keys are in use, config.ts). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export async function runPrimary(): Promise<void> {
@@ -297,8 +334,12 @@ export async function runPrimary(): Promise<void> {
   try {
     // Loaded only in demo mode: the primary of a production start keeps none of the tool's modules
     // (ltijs, the stores, Express) in memory; its workers do.
-    if (config.demo) ({ lms, sence } = await (await import('../system')).startDemoSimulators(config));
+    if (config.demo) {
+      ({ lms, sence } = await (await import('../system')).startDemoSimulators(config));
+      console.log(`Iniciando ${processes(size)}… el simulador de LMS estará en ${lms.url} (espera la línea «Abre …»).`);
+    }
     storeKind = await supervisor.start(lms ? { [DEMO_PLATFORM_ENV]: JSON.stringify(lms.platform) } : {});
+    if (lms) await supervisor.refreshPlatforms();
   } catch (err) {
     await supervisor.shutdown();
     await closeSimulators();
@@ -311,7 +352,9 @@ export async function runPrimary(): Promise<void> {
     return;
   }
   const store = storeKind === 'mongo' ? 'MongoDB' : `SQLite (${config.sqliteFile})`;
-  console.log(`Asistencia SENCE escuchando en ${config.publicUrl} · almacenamiento: ${store}`);
+  // Printed once every worker serves (supervisor.start resolves then): the last block on the screen.
+  console.log(`Asistencia SENCE escuchando en ${config.publicUrl} · ${processes(size)} · almacenamiento: ${store}`);
+  if (isLoopback(config.host)) console.log(`Escuchando solo en ${config.host} (HOST=0.0.0.0 para abrirlo a la red)`);
   if (lms && sence) {
     console.log('');
     console.log(`  Abre ${lms.url}  ← simulador de LMS: entra como «Ana Pérez» para ver el panel`);

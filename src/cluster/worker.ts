@@ -79,7 +79,14 @@ export async function runWorker(): Promise<void> {
       });
   };
   process.on('message', (m: unknown) => {
-    if (isPrimaryMessage(m)) stop(m.graceMs);
+    if (!isPrimaryMessage(m)) return;
+    if (m.type === 'stop') stop(m.graceMs);
+    else if (system && !stopping) {
+      system.lti.refreshPlatformOrigins().then(
+        () => send({ type: 'platforms-refreshed' }),
+        (err: unknown) => logger.log('error', 'reading the active platforms failed', { error: (err as Error)?.message ?? String(err) }),
+      );
+    }
   });
   process.on('SIGTERM', () => stop(10_000));
   // The primary is gone (killed): nobody supervises this worker any more; stop cleanly.

@@ -2,6 +2,7 @@
  * The Express 5 host app. Order matters: ltijs is mounted at /lti before any body parser
  * (REFERENCE §2), host routes for /lti/* come after it (they then see res.locals.token).
  */
+import path from 'node:path';
 import express, { type Express } from 'express';
 import type { Config } from '../config';
 import type { Stores } from '../store/ports';
@@ -88,9 +89,13 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/lti/login', limits.login);
   app.use('/lti/register', limits.registration);
   app.use(requestHygiene());
-  app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
-
+  // Before the static files: they are logged too, at debug (logger.ts, requestLogLevel).
   app.use(requestContext(logger));
+  app.use('/public', express.static(publicDir, { maxAge: config.nodeEnv === 'production' ? '1h' : 0 }));
+  // Browsers ask for it on every page opened outside the LMS frame (issue #20: a 404 warning each time).
+  app.get('/favicon.ico', (_req, res, next) => {
+    res.sendFile(path.join(publicDir, 'favicon.ico'), { maxAge: '1d' }, (err) => (err ? next(err) : undefined));
+  });
   // Entered only for its own paths (a router mounted for every path cost every panel view its walk).
   app.get(
     OPS_PATHS,

@@ -16,7 +16,7 @@ const past = new Date(Date.now() - 3_600_000);
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'sence-cli-launcher-'));
   mkdirSync(path.join(dir, 'scripts'));
-  cpSync(path.resolve(__dirname, '../../scripts/cli.js'), path.join(dir, 'scripts', 'cli.js'));
+  for (const f of ['cli.js', 'build-if-changed.js']) cpSync(path.resolve(__dirname, '../../scripts', f), path.join(dir, 'scripts', f));
   mkdirSync(path.join(dir, 'src'), { recursive: true });
   writeFileSync(path.join(dir, 'src', 'a.ts'), 'export {};\n');
   writeFileSync(path.join(dir, 'tsconfig.build.json'), '{}');

@@ -86,4 +86,43 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'test', REGISTRATION_ALLOW_PRIVATE: 'false' }).registrationAllowPrivate).toBe(false);
     expect(errorOf({ REGISTRATION_ALLOW_PRIVATE: 'quizás' }).message).toContain('REGISTRATION_ALLOW_PRIVATE must be true or false');
   });
+  // Issue #20, item 14: a demo (public development keys) listened on every interface.
+  describe('HOST (issue #20)', () => {
+    it('a demo or development keys listen on 127.0.0.1 only, unless HOST says otherwise', () => {
+      expect(loadConfig({}).host).toBe('127.0.0.1');
+      expect(loadConfig({ DEMO: 'false' }).host).toBe('127.0.0.1'); // still the development keys
+      expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+      expect(loadConfig({ HOST: ' 192.168.1.20 ' }).host).toBe('192.168.1.20');
+    });
+
+    it('production keeps every interface (a container is reached from outside), and so does a development set-up with its own keys', () => {
+      expect(loadConfig(prodEnv).host).toBe('0.0.0.0');
+      expect(loadConfig({ ...prodEnv, PUBLIC_URL: 'http://localhost:3000' }).host).toBe('0.0.0.0');
+      expect(loadConfig({ ...prodEnv, NODE_ENV: 'development', DEMO: 'false' }).host).toBe('0.0.0.0');
+      expect(loadConfig({ ...prodEnv, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+    });
+  });
+
+  // Issue #20, item 15: human-readable logs in development, JSON in production (and tests, which read them).
+  describe('LOG_FORMAT and LOG_LEVEL (issue #20)', () => {
+    it('text in development, JSON in production and in tests, at info level', () => {
+      expect(loadConfig({}).log).toEqual({ format: 'text', level: 'info' });
+      expect(loadConfig(prodEnv).log).toEqual({ format: 'json', level: 'info' });
+      expect(loadConfig({ NODE_ENV: 'test' }).log).toEqual({ format: 'json', level: 'info' });
+    });
+
+    it('LOG_FORMAT and LOG_LEVEL change them', () => {
+      expect(loadConfig({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' }).log).toEqual({ format: 'json', level: 'debug' });
+      expect(loadConfig({ ...prodEnv, LOG_FORMAT: ' TEXT ', LOG_LEVEL: 'Warn' }).log).toEqual({ format: 'text', level: 'warn' });
+    });
+
+    it.each([
+      [{ LOG_FORMAT: 'pretty' }, 'LOG_FORMAT', 'LOG_FORMAT must be json or text, got "pretty"'],
+      [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', 'LOG_LEVEL must be debug, info, warn or error, got "verbose"'],
+    ])('refuses %j naming the variable', (env, variable, message) => {
+      const err = errorOf(env);
+      expect(err.details).toEqual({ variable });
+      expect(err.message).toBe(message);
+    });
+  });
 });
