@@ -55,7 +55,7 @@ describe('digestMessage: the Spanish e-mail', () => {
         'Errores de SENCE que solo el equipo del curso puede corregir:',
         '',
         '• Error 211: La credencial de la OTEC configurada para este curso no corresponde.',
-        '  Qué hacer: El Token no pertenece al RutOtec enviado: cada OTEC debe usar su propio token (revisa qué OTEC tiene asignada el curso).',
+        '  Qué hacer: El Token no pertenece al RutOtec enviado: cada OTEC debe usar su propio token (revise qué OTEC tiene asignada el curso).',
         '  Estudiantes afectados (2): Ana Pérez, Beto Soto',
         '  Última vez: 15-01-2026 08:30',
         '',

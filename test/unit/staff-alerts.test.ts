@@ -23,7 +23,7 @@ describe('openStaffAlerts: SENCE errors only staff can fix, per code, until the 
       {
         code: '211',
         description: 'La credencial de la OTEC configurada para este curso no corresponde.',
-        staffHint: 'El Token no pertenece al RutOtec enviado: cada OTEC debe usar su propio token (revisa qué OTEC tiene asignada el curso).',
+        staffHint: 'El Token no pertenece al RutOtec enviado: cada OTEC debe usar su propio token (revise qué OTEC tiene asignada el curso).',
         subs: ['ana'],
         firstAt: min(1),
         lastAt: min(1),
