@@ -40,6 +40,8 @@ export interface FerretDb {
   dir: string;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s); its data stays in `dir`. */
   stop(): Promise<void>;
+  /** Ends the server at once (SIGKILL: a crash, nothing flushed); its data stays in `dir`. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data directory. */
   restart(): Promise<void>;
   /** Stops it and removes its data directory. */
@@ -112,12 +114,23 @@ export async function startFerretDb(options: { binary?: string } = {}): Promise<
     });
   };
 
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  };
+
   await launch();
   return {
     uri: `mongodb://127.0.0.1:${port}/`,
     port,
     dir,
     stop,
+    kill,
     restart: launch,
     async destroy() {
       await stop();
