@@ -570,17 +570,14 @@ export class MongoAttendanceStore implements AttendanceStore {
    * without a transaction), in the session's `unfiledAnswers` until recordCallback files it.
    */
   async updateSession(next: AttendanceSession, expectedVersion: number, answer?: SenceAnswer): Promise<AttendanceSession | null> {
-    const outcome = await this.writeSession(next, expectedVersion, answer);
-    return outcome === 'busy' ? null : outcome;
+    return this.writeSession(next, expectedVersion, answer);
   }
 
   /**
-   * updateSession, saying `busy` when another writer holds this version's mutex (a writer of the
-   * same moment, or one that stopped with the store: its mutex is taken over after MUTEX_STALE_MS).
    * With `answer`, the write also lists its attempt in `answeredAttempts`, and matches only while
    * that attempt is not listed yet: the callback's commit point (issue #19 §4).
    */
-  private async writeSession(next: AttendanceSession, expectedVersion: number, answer?: SenceAnswer): Promise<AttendanceSession | null | 'busy'> {
+  private async writeSession(next: AttendanceSession, expectedVersion: number, answer?: SenceAnswer): Promise<AttendanceSession | null> {
     const key = activeKeyOf(next.learner, next.course);
     const active = ACTIVE_STATES.includes(next.state);
     const set = { ...mutableSessionFields(next), version: expectedVersion + 1 };
@@ -592,8 +589,7 @@ export class MongoAttendanceStore implements AttendanceStore {
       if (active) await this.holdLock(key, next.id); // throws when another session is active
       return this.sessions.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<SessionDoc>().exec();
     });
-    if (outcome.busy) return 'busy';
-    if (!outcome.value) return null;
+    if (outcome.busy || !outcome.value) return null;
     if (!active) await this.locks.deleteOne({ _id: key, sessionId: next.id }).exec();
     return toSession(outcome.value);
   }
@@ -699,26 +695,29 @@ export class MongoAttendanceStore implements AttendanceStore {
     const attempt = await this.attempts.findById(record.attemptId).lean<AttemptDoc>().exec();
     if (!attempt || attempt.usedAt) return { ok: false, conflict: 'attempt-used' };
     const waitUntil = Date.now() + MUTEX_STALE_MS + 2_000;
-    let written: AttendanceSession | null | 'busy';
+    let session: AttendanceSession | null;
     for (;;) {
-      written = await retryWhenBusy<AttendanceSession | null | 'busy'>(
-        () => this.writeSession(record.next, record.expectedVersion, record.answer),
+      // The session and SENCE's answer in one document update: the commit point (see above).
+      session = await retryWhenBusy(
+        () => this.updateSession(record.next, record.expectedVersion, record.answer),
         () => this.sessionWritten(record.next, record.expectedVersion + 1, record.attemptId),
       );
-      if (written !== 'busy' || Date.now() > waitUntil) break;
+      if (session) break;
+      if ((await this.answeredAttempts(record.next.id)).includes(record.attemptId)) return { ok: false, conflict: 'attempt-used' };
+      const stored = await this.sessions.findById(record.next.id).select({ version: 1 }).lean<Pick<SessionDoc, 'version'>>().exec();
+      if (stored?.version !== record.expectedVersion) {
+        // The session changed under it (another callback, the sweep): this callback can no longer apply.
+        await retryWhenBusy(() => this.markAttemptUsed(record.attemptId, record.usedAt)).catch(() => undefined);
+        return { ok: false, conflict: 'session-changed' };
+      }
+      // Same version, not written: its mutex is held, by a writer of this moment or one that stopped
+      // with the store (taken over after MUTEX_STALE_MS). Not a replay: wait for it.
+      if (Date.now() > waitUntil) throw new Error('recordCallback: the session stayed locked by another writer');
       await new Promise((resolve) => setTimeout(resolve, 25 + Math.floor(Math.random() * 25)));
     }
-    if (written === 'busy' || written === null) {
-      if ((await this.answeredAttempts(record.next.id)).includes(record.attemptId)) return { ok: false, conflict: 'attempt-used' };
-      if (written === 'busy') throw new Error('recordCallback: the session stayed locked by another writer');
-      // The session changed under it (another callback, the sweep): this callback can no longer apply.
-      await this.markAttemptUsed(record.attemptId, record.usedAt).catch(() => undefined);
-      return { ok: false, conflict: 'session-changed' };
-    }
-    const session = written;
     // Committed. What follows may be lost to a crash without losing or doubling the callback.
+    await retryWhenBusy(() => this.markAttemptUsed(record.attemptId, record.usedAt)).catch(() => undefined);
     try {
-      await retryWhenBusy(() => this.attempts.updateOne({ _id: record.attemptId, usedAt: null }, { $set: { usedAt: record.usedAt } }).exec());
       // Filed in sence_answers, then taken off the session; kept there if either step fails.
       await retryWhenBusy(async () => {
         try {
