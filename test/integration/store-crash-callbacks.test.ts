@@ -137,17 +137,23 @@ async function inPool<T>(items: T[], width: number, work: (item: T) => Promise<v
 const runs = process.env.TEST_STORE === 'mongo' && ferretBinary !== null;
 (runs ? describe : describe.skip)('Store killed during SENCE close callbacks, then restarted (MongoDB on FerretDB)', () => {
   let ferret: FerretDb;
-  let stores: Stores;
+  let stores: Stores | null = null;
   let service: AttendanceService;
 
-  beforeAll(async () => {
-    ferret = await startFerretDb({ binary: ferretBinary! });
-    stores = (await openMongoStores(withDatabase(ferret.uri, 'sence_crash'))).stores;
+  /** A database of its own for each trial: what earlier trials left does not slow the next one. */
+  async function openTrial(trial: number): Promise<Stores> {
+    await stores?.close();
+    stores = (await openMongoStores(withDatabase(ferret.uri, `sence_crash_${trial}`))).stores;
     service = new AttendanceService(
       stores,
       { publicUrl: 'http://localhost:1', senceBaseUrls: { test: 'http://localhost:2/rcetest/Registro', production: 'http://localhost:2/rce/Registro' }, attemptTtlMinutes: 60, tokenKey: TOKEN_KEY },
       () => NOW,
     );
+    return stores;
+  }
+
+  beforeAll(async () => {
+    ferret = await startFerretDb({ binary: ferretBinary! });
   }, 60_000);
 
   afterAll(async () => {
@@ -159,6 +165,7 @@ const runs = process.env.TEST_STORE === 'mongo' && ferretBinary !== null;
     const report: string[] = [];
     for (let trial = 0; trial < TRIALS; trial += 1) {
       const t0 = Date.now();
+      const stores = await openTrial(trial);
       const fixtures = Array.from({ length: CALLBACKS }, (_, n) => fixture(trial, n));
       await inPool(fixtures, 10, async (f) => {
         const created = await stores.attendance.createSessionIfNoneActive(f.session);
