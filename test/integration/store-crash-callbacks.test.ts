@@ -95,6 +95,8 @@ function fixture(trial: number, n: number): Fixture {
 }
 
 type Outcome = 'accepted' | 'replayed' | 'store-down';
+/** The last failure of each callback while the store was down (shown when it never recovers). */
+const lastFailure = new Map<string, string>();
 
 async function post(service: AttendanceService, f: Fixture): Promise<Outcome> {
   try {
@@ -106,6 +108,7 @@ async function post(service: AttendanceService, f: Fixture): Promise<Outcome> {
       return 'replayed';
     }
     if (error instanceof AppError && error.code !== 'store-unavailable') throw error; // any other refusal is a finding
+    lastFailure.set(f.attempt.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     return 'store-down';
   }
 }
@@ -117,7 +120,7 @@ async function postAfterRecovery(service: AttendanceService, f: Fixture): Promis
     if (outcome !== 'store-down') return outcome;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`callback ${f.attempt.id}: the store never answered after the restart`);
+  throw new Error(`callback ${f.attempt.id}: the store never answered after the restart (last: ${lastFailure.get(f.attempt.id)})`);
 }
 
 async function inPool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
