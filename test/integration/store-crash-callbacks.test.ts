@@ -5,11 +5,17 @@
  * none left `closing` with its attempt spent, none answered twice.
  *
  * Driven through AttendanceService.receiveCallback (the code the callback route calls) rather than
- * HTTP, so that 20 trials × 200 callbacks fit in a few minutes; the HTTP layer adds nothing to the
- * store's order of writes. The fixtures (sessions in `closing`, one close attempt each) are written
- * through the store's own port.
+ * HTTP, so that the run fits in CI's budget; the HTTP layer adds nothing to the store's order of
+ * writes. The fixtures (sessions in `closing`, one close attempt each) are written through the
+ * store's own port. CRASH_TRIALS=20 CRASH_CALLBACKS=200 runs the issue's figure.
+ *
+ * After each restart, FerretDB must answer a new client (if not, it is started again and counted:
+ * FerretDB's own crash recovery is not the claim here), then the tool's own connection must come
+ * back within TOOL_RECOVERY_MS; if it does not, the test fails with every FerretDB launch's output
+ * and the driver's recent events (a finding about the tool, not a flake to retry).
  */
 import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
 import { AttendanceService } from '../../src/application/attendance-service';
 import { AppError } from '../../src/errors';
 import type { AttendanceSession, CallbackAttempt } from '../../src/domain/types';
@@ -18,7 +24,8 @@ import type { Stores } from '../../src/store/ports';
 import { deriveCallbackToken, hashCallbackToken } from '../../src/sence/callback-token';
 import { findFerretDb, startFerretDb, withDatabase, type FerretDb } from '../support/ferretdb';
 
-const TRIALS = Number(process.env.CRASH_TRIALS ?? 20);
+/** The issue asks for 20 trials; 12 keep the MongoDB pass within CI's budget (CRASH_TRIALS=20 runs it). */
+const TRIALS = Number(process.env.CRASH_TRIALS ?? 12);
 /**
  * The issue asks for 200 callbacks a trial. Only the callbacks in flight when the store dies (up to
  * CONCURRENCY) meet the crash; the others are ordinary callbacks before or after it. 30 a trial give
@@ -113,14 +120,35 @@ async function post(service: AttendanceService, f: Fixture): Promise<Outcome> {
   }
 }
 
+/** How long the tool's own connection may take to find the restarted store (the driver polls it). */
+const TOOL_RECOVERY_MS = 30_000;
+
+/** Null once the tool's stores answer again (their own connection); else the last failure at the deadline. */
+async function untilToolReady(stores: Stores, timeoutMs: number): Promise<string | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await stores.checkReady();
+      return null;
+    } catch (error) {
+      if (Date.now() > deadline) return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** FerretDB's launches and the driver's events, for a failure message (set in beforeAll). */
+let diagnose: (() => string) | null = null;
+/** The driver's recent events on the tool's connection, shown when it does not come back. */
+const driverEvents: string[] = [];
 /** Posts again until the store answers for it (it may still be coming back). */
 async function postAfterRecovery(service: AttendanceService, f: Fixture): Promise<Outcome> {
-  for (let tries = 0; tries < 40; tries += 1) {
+  for (let tries = 0; tries < 20; tries += 1) {
     const outcome = await post(service, f);
     if (outcome !== 'store-down') return outcome;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`callback ${f.attempt.id}: the store never answered after the restart (last: ${lastFailure.get(f.attempt.id)})`);
+  throw new Error(`callback ${f.attempt.id}: the store never answered after the restart (last: ${lastFailure.get(f.attempt.id)})\n${diagnose?.() ?? ''}`);
 }
 
 async function inPool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -141,12 +169,22 @@ const runs = process.env.TEST_STORE === 'mongo' && ferretBinary !== null;
 (runs ? describe : describe.skip)('Store killed during SENCE close callbacks, then restarted (MongoDB on FerretDB)', () => {
   let ferret: FerretDb;
   let stores: Stores | null = null;
+  let connection: Connection | null = null;
   let service: AttendanceService;
 
   /** A database of its own for each trial: what earlier trials left does not slow the next one. */
   async function openTrial(trial: number): Promise<Stores> {
     await stores?.close();
-    stores = (await openMongoStores(withDatabase(ferret.uri, `sence_crash_${trial}`))).stores;
+    ({ stores, connection } = await openMongoStores(withDatabase(ferret.uri, `sence_crash_${trial}`)));
+    driverEvents.length = 0;
+    const client = connection.getClient();
+    for (const name of ['serverHeartbeatStarted', 'serverHeartbeatSucceeded', 'serverHeartbeatFailed', 'serverDescriptionChanged', 'connectionPoolCleared', 'connectionPoolReady', 'connectionCreated', 'connectionClosed', 'connectionCheckOutFailed']) {
+      client.on(name, (e: Record<string, unknown>) => {
+        const detail = name === 'serverDescriptionChanged' ? `${(e.newDescription as { type: string }).type} ${String((e.newDescription as { error?: unknown }).error ?? '')}` : name === 'serverHeartbeatFailed' ? String(e.failure) : name.startsWith('connection') ? `${String(e.connectionId ?? '')} ${String(e.reason ?? '')}` : '';
+        driverEvents.push(`${new Date().toISOString()} ${name} ${detail}`);
+        if (driverEvents.length > 300) driverEvents.shift();
+      });
+    }
     service = new AttendanceService(
       stores,
       { publicUrl: 'http://localhost:1', senceBaseUrls: { test: 'http://localhost:2/rcetest/Registro', production: 'http://localhost:2/rce/Registro' }, attemptTtlMinutes: 60, tokenKey: TOKEN_KEY },
@@ -157,6 +195,7 @@ const runs = process.env.TEST_STORE === 'mongo' && ferretBinary !== null;
 
   beforeAll(async () => {
     ferret = await startFerretDb({ binary: ferretBinary! });
+    diagnose = () => `${ferret.describeLaunches()}\ndriver events:\n${driverEvents.join('\n')}`;
   }, 60_000);
 
   afterAll(async () => {
@@ -166,6 +205,7 @@ const runs = process.env.TEST_STORE === 'mongo' && ferretBinary !== null;
 
   it(`${TRIALS} trials × ${CALLBACKS} callbacks: after the restart every genuine callback is accepted exactly once`, async () => {
     const report: string[] = [];
+    let extraRestartsInAll = 0;
     for (let trial = 0; trial < TRIALS; trial += 1) {
       const t0 = Date.now();
       const stores = await openTrial(trial);
@@ -195,7 +235,17 @@ const runs = process.env.TEST_STORE === 'mongo' && ferretBinary !== null;
         first.set(f.attempt.id, await post(service, f));
       });
       await killed;
-
+      // FerretDB's own recovery is not what this test is about: if a new client gets no answer, it
+      // is started again (counted in the report). The tool's own connection must then come back.
+      const extraRestarts = await ferret.ensureServing();
+      extraRestartsInAll += extraRestarts;
+      const toolDown = await untilToolReady(stores, TOOL_RECOVERY_MS);
+      if (toolDown !== null) {
+        throw new Error(
+          `trial ${trial}: FerretDB answers a new client, but the tool's own connection did not come back within ` +
+            `${TOOL_RECOVERY_MS / 1000} s (last: ${toolDown})\n${diagnose?.() ?? ''}`,
+        );
+      }
       const t2 = Date.now();
       // After recovery: every genuine callback posted again.
       const again = new Map<string, Outcome>();
@@ -221,10 +271,11 @@ const runs = process.env.TEST_STORE === 'mongo' && ferretBinary !== null;
         if (first.get(f.attempt.id) === 'accepted') expect(again.get(f.attempt.id)).toBe('replayed');
       }
       const downs = [...first.values()].filter((o) => o === 'store-down').length;
-      report.push(`trial ${trial}: killed after ${killAfter} posts, ${downs} failed while down, ${lost} lost, ${doubled} doubled (ms: fixtures ${t1 - t0}, posts ${t2 - t1}, again ${t3 - t2}, check ${Date.now() - t3})`);
+      report.push(`trial ${trial}: killed after ${killAfter} posts, ${downs} failed while down, ${extraRestarts} extra FerretDB restarts, ${lost} lost, ${doubled} doubled (ms: fixtures ${t1 - t0}, posts ${t2 - t1}, again ${t3 - t2}, check ${Date.now() - t3})`);
       if (process.env.CRASH_PROGRESS) process.stderr.write(`${report[report.length - 1]}\n`);
       expect({ trial, lost, doubled, report }).toEqual({ trial, lost: 0, doubled: 0, report });
     }
+    report.push(`FerretDB restarted again because a new client got no answer: ${extraRestartsInAll} times in ${TRIALS} trials`);
     console.log(report.join('\n'));
   }, 600_000);
 });
