@@ -114,10 +114,11 @@ export interface AttendanceStore {
    * - `session-changed`: the session changed since it was read (another callback, the sweep); the
    *   attempt stays used (a replay is refused), the session and the answer are not written.
    * - a store failure: SQLite keeps nothing (the attempt stays unused: the callback can be posted
-   *   again). MongoDB (no transactions on FerretDB) marks the attempt used, then writes the session
-   *   and the answer in one document update, each tried again while the store is busy; a session
-   *   write that still fails releases the attempt. Filing the answer in its own collection
-   *   afterwards may fail without losing it (it stays on the session, where listAnswers finds it).
+   *   again). MongoDB (no transactions on FerretDB) writes the session, the answer and the attempt's
+   *   id in one document update first (the commit point, issue #19 §4): a failure before it leaves
+   *   nothing, so the callback can be posted again; after it, marking the attempt used and filing
+   *   the answer in its own collection may fail without harm (getAttempt counts an attempt listed
+   *   on its session as used; the answer stays on the session, where listAnswers finds it).
    * SQLite commits the unit together with the other writes of the same moment (group commit).
    */
   recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome>;

@@ -774,6 +774,64 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       expect((await stores.attendance.getSession(session.id))?.version).toBe(session.version + 1);
     });
 
+    // Issue #19 §4: whatever moment the store stops, the genuine callback posted again is taken once.
+    it('the store stops right after the callback was recorded (its attempt not yet marked): the attempt counts as used, is no longer open, a repost is attempt-used', async () => {
+      const { session, attempt } = await startedSession();
+      // MongoDB marks the attempt in a write of its own after the session's: make every attempt
+      // write fail from then on, as a crash would. SQLite writes both in one transaction.
+      const internals = stores.attendance as unknown as { attempts?: { updateOne: (...args: unknown[]) => unknown } };
+      const attemptsModel = internals.attempts;
+      const updateOne = attemptsModel?.updateOne;
+      if (attemptsModel) attemptsModel.updateOne = () => ({ exec: () => Promise.reject(new Error('connection closed')) });
+      let outcome;
+      try {
+        outcome = await stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(MINUTE), next: opened(session), expectedVersion: session.version, answer: answerFor(attempt) });
+      } finally {
+        if (attemptsModel && updateOne) attemptsModel.updateOne = updateOne;
+      }
+      expect(outcome.ok).toBe(true);
+      expect((await stores.attendance.getAttempt(attempt.id))?.usedAt).toEqual(at(MINUTE));
+      expect(await stores.attendance.findOpenAttempt(session.id, 'start', at(2 * MINUTE))).toBeNull();
+      const again = await stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(2 * MINUTE), next: opened(session), expectedVersion: session.version + 1, answer: answerFor(attempt) });
+      expect(again).toEqual({ ok: false, conflict: 'attempt-used' });
+      expect(await stores.attendance.listAnswers(session.id)).toHaveLength(1);
+      expect((await stores.attendance.getSession(session.id))?.version).toBe(session.version + 1);
+    });
+
+    it('the store stops before the callback was recorded: nothing is kept, and the same callback posted again is recorded once', async () => {
+      const { session, attempt } = await startedSession();
+      // The write that would record it fails, as a crash would: MongoDB's session update (its commit
+      // point), SQLite's answer insert (inside the callback's transaction).
+      const store = stores.attendance as unknown as {
+        sessions?: { findOneAndUpdate: (...args: unknown[]) => unknown };
+        insertAnswer?: (...args: unknown[]) => unknown;
+      };
+      const sessionsModel = store.sessions;
+      const findOneAndUpdate = sessionsModel?.findOneAndUpdate;
+      const insertAnswer = store.insertAnswer;
+      if (sessionsModel) sessionsModel.findOneAndUpdate = () => ({ lean: () => ({ exec: () => Promise.reject(new Error('connection closed')) }) });
+      else store.insertAnswer = () => {
+        throw new Error('disk I/O error');
+      };
+      try {
+        await expect(
+          stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(MINUTE), next: opened(session), expectedVersion: session.version, answer: answerFor(attempt) }),
+        ).rejects.toThrow();
+      } finally {
+        if (sessionsModel && findOneAndUpdate) sessionsModel.findOneAndUpdate = findOneAndUpdate;
+        else store.insertAnswer = insertAnswer;
+      }
+      expect(await stores.attendance.getSession(session.id)).toEqual(session);
+      expect(await stores.attendance.listAnswers(session.id)).toEqual([]);
+      expect((await stores.attendance.getAttempt(attempt.id))?.usedAt).toBeNull();
+      expect(await stores.attendance.findOpenAttempt(session.id, 'start', at(2 * MINUTE))).toEqual(attempt);
+      const again = await stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(2 * MINUTE), next: opened(session), expectedVersion: session.version, answer: answerFor(attempt) });
+      expect(again).toEqual({ ok: true, session: { ...opened(session), version: session.version + 1 } });
+      expect((await stores.attendance.listAnswers(session.id)).map((a) => a.attemptId)).toEqual([attempt.id]);
+      const replay = await stores.attendance.recordCallback({ attemptId: attempt.id, usedAt: at(3 * MINUTE), next: opened(session), expectedVersion: session.version + 1, answer: answerFor(attempt) });
+      expect(replay).toEqual({ ok: false, conflict: 'attempt-used' });
+    });
+
     it('callbacks of many sessions at once are each recorded, with their own answer', async () => {
       const started = [];
       for (let i = 0; i < 12; i += 1) {

@@ -40,10 +40,48 @@ export interface FerretDb {
   dir: string;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s); its data stays in `dir`. */
   stop(): Promise<void>;
+  /** Ends the server at once (SIGKILL: a crash, nothing flushed); its data stays in `dir`. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data directory. */
   restart(): Promise<void>;
+  /** Every launch of this server so far, oldest first: its output (tail) and how it ended. */
+  launches(): readonly FerretDbLaunch[];
+  /** The launches, one paragraph each (for a failure message). */
+  describeLaunches(): string;
+  /**
+   * Null when a MongoDB client of its own (a new connection, not the pool of the code under test)
+   * gets an answer to `ping` within `timeoutMs`; otherwise why not.
+   */
+  ping(timeoutMs?: number): Promise<string | null>;
+  /**
+   * After a restart: while a new client's `ping` gets no answer within `pingTimeoutMs`, kills and
+   * starts FerretDB again (at most `restarts` times). Resolves with how many extra restarts it took;
+   * rejects, with every launch's output, if it never answers. This is about FerretDB's own recovery,
+   * not the code under test: callers count and report the extra restarts.
+   */
+  ensureServing(options?: { pingTimeoutMs?: number; restarts?: number }): Promise<number>;
   /** Stops it and removes its data directory. */
   destroy(): Promise<void>;
+}
+
+/** One start of the FerretDB process: what it printed and how it ended. */
+export interface FerretDbLaunch {
+  /** 1 for the first start, 2 for the first restart, … */
+  n: number;
+  pid: number | undefined;
+  startedAt: Date;
+  /** Null while it runs. */
+  ended: { at: Date; code: number | null; signal: NodeJS.Signals | null } | null;
+  /** Its stdout and stderr, interleaved, the last 8,000 characters. */
+  output: string;
+}
+
+function describeLaunch(l: FerretDbLaunch): string {
+  const end = l.ended
+    ? `ended ${l.ended.at.toISOString()} (code ${l.ended.code}, signal ${l.ended.signal})`
+    : 'still running';
+  const output = l.output.trim() ? l.output.trimEnd() : '(no output)';
+  return `launch ${l.n}, pid ${l.pid}, started ${l.startedAt.toISOString()}, ${end}:\n${output}`;
 }
 
 /** Resolves once a TCP connection to 127.0.0.1:port succeeds (FerretDB then answers the handshake). */
@@ -72,10 +110,9 @@ export async function startFerretDb(options: { binary?: string } = {}): Promise<
   // Outside the ephemeral range: a restart binds the same port again (test/support/ports.ts).
   const port = await freeDatabasePort();
   let child: ChildProcess | null = null;
-  let output = '';
+  const history: FerretDbLaunch[] = [];
 
   const launch = async (): Promise<void> => {
-    output = '';
     const proc = spawn(
       binary,
       [
@@ -89,13 +126,18 @@ export async function startFerretDb(options: { binary?: string } = {}): Promise<
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    const record: FerretDbLaunch = { n: history.length + 1, pid: proc.pid, startedAt: new Date(), ended: null, output: '' };
+    history.push(record);
     const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
+      record.output = (record.output + chunk.toString()).slice(-8000);
     };
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
+    proc.once('exit', (code, signal) => {
+      record.ended = { at: new Date(), code, signal };
+    });
     child = proc;
-    await waitForPort(port, proc, () => output);
+    await waitForPort(port, proc, () => record.output);
   };
 
   const stop = async (): Promise<void> => {
@@ -112,18 +154,65 @@ export async function startFerretDb(options: { binary?: string } = {}): Promise<
     });
   };
 
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  };
+
+  const ping = (timeoutMs = 3000) => pingMongo(`mongodb://127.0.0.1:${port}/`, timeoutMs);
+
   await launch();
   return {
     uri: `mongodb://127.0.0.1:${port}/`,
     port,
     dir,
     stop,
+    kill,
     restart: launch,
+    launches: () => history,
+    describeLaunches: () => history.map(describeLaunch).join('\n'),
+    ping,
+    async ensureServing({ pingTimeoutMs = 10_000, restarts = 3 } = {}) {
+      for (let extra = 0; ; extra += 1) {
+        const failure = await ping(pingTimeoutMs);
+        if (failure === null) return extra;
+        if (extra >= restarts) {
+          throw new Error(`FerretDB did not answer ping after ${extra} extra restarts (last: ${failure}):\n${history.map(describeLaunch).join('\n')}`);
+        }
+        await kill();
+        await launch();
+      }
+    },
     async destroy() {
       await stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Null when the server at `uri` answers `ping` on a new connection within `timeoutMs`; else why not. */
+export async function pingMongo(uri: string, timeoutMs: number): Promise<string | null> {
+  const { mongo } = await import('mongoose'); // loaded only by the tests that ping
+  const client = new mongo.MongoClient(uri, {
+    directConnection: true,
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+    socketTimeoutMS: timeoutMs,
+    maxPoolSize: 1,
+  });
+  try {
+    await client.db('admin').command({ ping: 1 });
+    return null;
+  } catch (error) {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } finally {
+    await client.close(true).catch(() => undefined);
+  }
 }
 
 /** The URI with its database set to `name` (query options kept). */

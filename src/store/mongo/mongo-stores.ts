@@ -570,18 +570,24 @@ export class MongoAttendanceStore implements AttendanceStore {
    * without a transaction), in the session's `unfiledAnswers` until recordCallback files it.
    */
   async updateSession(next: AttendanceSession, expectedVersion: number, answer?: SenceAnswer): Promise<AttendanceSession | null> {
+    return this.writeSession(next, expectedVersion, answer);
+  }
+
+  /**
+   * With `answer`, the write also lists its attempt in `answeredAttempts`, and matches only while
+   * that attempt is not listed yet: the callback's commit point (issue #19 §4).
+   */
+  private async writeSession(next: AttendanceSession, expectedVersion: number, answer?: SenceAnswer): Promise<AttendanceSession | null> {
     const key = activeKeyOf(next.learner, next.course);
     const active = ACTIVE_STATES.includes(next.state);
     const set = { ...mutableSessionFields(next), version: expectedVersion + 1 };
-    const update = answer ? { $set: set, $push: { unfiledAnswers: answerDocOf(answer) } } : { $set: set };
+    const update = answer ? { $set: set, $push: { unfiledAnswers: answerDocOf(answer), answeredAttempts: answer.attemptId } } : { $set: set };
+    const filter = answer ? { _id: next.id, version: expectedVersion, answeredAttempts: { $ne: answer.attemptId } } : { _id: next.id, version: expectedVersion };
     const outcome = await withMutex(this.mutexes, `session:${next.id}:${expectedVersion}`, async () => {
-      const current = await this.sessions.findOne({ _id: next.id, version: expectedVersion }).select({ _id: 1 }).lean().exec();
+      const current = await this.sessions.findOne(filter).select({ _id: 1 }).lean().exec();
       if (!current) return null;
       if (active) await this.holdLock(key, next.id); // throws when another session is active
-      return this.sessions
-        .findOneAndUpdate({ _id: next.id, version: expectedVersion }, update, { returnDocument: 'after' })
-        .lean<SessionDoc>()
-        .exec();
+      return this.sessions.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<SessionDoc>().exec();
     });
     if (outcome.busy || !outcome.value) return null;
     if (!active) await this.locks.deleteOne({ _id: key, sessionId: next.id }).exec();
@@ -626,18 +632,39 @@ export class MongoAttendanceStore implements AttendanceStore {
     throw new Error('createAttemptUnlessOpen: the attempt mutex stayed taken, giving up');
   }
 
+  /**
+   * Used when its `usedAt` is written, or when its session lists it in `answeredAttempts` (the
+   * callback was recorded but the store stopped before the attempt itself was marked, issue #19 §4).
+   */
   async getAttempt(id: string): Promise<CallbackAttempt | null> {
     const doc = await this.attempts.findById(id).lean<AttemptDoc>().exec();
-    return doc ? toAttempt(doc) : null;
+    if (!doc) return null;
+    const attempt = toAttempt(doc);
+    if (attempt.usedAt !== null) return attempt;
+    const answeredAt = await this.answeredAt(attempt.sessionId, attempt.id);
+    return answeredAt ? { ...attempt, usedAt: answeredAt } : attempt;
   }
 
   async findOpenAttempt(sessionId: string, phase: AttemptPhase, now: Date): Promise<CallbackAttempt | null> {
+    const answered = await this.answeredAttempts(sessionId);
     const doc = await this.attempts
-      .findOne({ sessionId, phase, usedAt: null, expiresAt: { $gt: now } })
+      .findOne({ sessionId, phase, usedAt: null, expiresAt: { $gt: now }, ...(answered.length ? { _id: { $nin: answered } } : {}) })
       .sort({ createdAt: -1, _id: -1 })
       .lean<AttemptDoc>()
       .exec();
     return doc ? toAttempt(doc) : null;
+  }
+
+  private async answeredAttempts(sessionId: string): Promise<string[]> {
+    const doc = await this.sessions.findById(sessionId).select({ answeredAttempts: 1 }).lean<Pick<SessionDoc, 'answeredAttempts'>>().exec();
+    return doc?.answeredAttempts ?? [];
+  }
+
+  /** When the answer of this attempt was received, if its session lists it as answered; else null. */
+  private async answeredAt(sessionId: string, attemptId: string): Promise<Date | null> {
+    if (!(await this.answeredAttempts(sessionId)).includes(attemptId)) return null;
+    const answer = (await this.listAnswers(sessionId)).find((a) => a.attemptId === attemptId);
+    return answer?.receivedAt ?? new Date(0);
   }
 
   async markAttemptUsed(id: string, at: Date): Promise<boolean> {
@@ -654,32 +681,44 @@ export class MongoAttendanceStore implements AttendanceStore {
   }
 
   /**
-   * Three writes in order (no transactions on FerretDB); each is tried again while the store is busy
-   * (retryWhenBusy: the accepted callback should not be lost to a momentary lock). The attempt is
-   * released if the session write fails for good; an answer already stored by an earlier try counts.
+   * No transactions on FerretDB, so the order of writes is what makes a callback safe whatever
+   * moment the store stops (issue #19 §4): the session and SENCE's answer are written first, in one
+   * document update that also lists the attempt in `answeredAttempts` and matches only while it is
+   * not listed — that update is the commit point. Then the attempt is marked used and the answer
+   * filed in `sence_answers`; both may be lost to a crash without harm (getAttempt and
+   * findOpenAttempt read `answeredAttempts`, listAnswers reads `unfiledAnswers`). A callback the
+   * store lost before the commit left nothing: posted again, it is taken. Each write is tried again
+   * while the store is busy; a mutex left by a writer that stopped is waited for (taken over after
+   * MUTEX_STALE_MS), so that the genuine callback posted again is not mistaken for a replay.
    */
   async recordCallback(record: CallbackRecord): Promise<CallbackRecordOutcome> {
-    const used = await retryWhenBusy(
-      () => this.markAttemptUsed(record.attemptId, record.usedAt),
-      async () => ((await this.attemptUsedAt(record.attemptId)) === record.usedAt.getTime() ? true : null),
-    );
-    if (!used) return { ok: false, conflict: 'attempt-used' };
+    const attempt = await this.attempts.findById(record.attemptId).lean<AttemptDoc>().exec();
+    if (!attempt || attempt.usedAt) return { ok: false, conflict: 'attempt-used' };
+    const waitUntil = Date.now() + MUTEX_STALE_MS + 2_000;
     let session: AttendanceSession | null;
-    try {
-      // The session and SENCE's answer in one document update: both are written, or neither.
+    for (;;) {
+      // The session and SENCE's answer in one document update: the commit point (see above).
       session = await retryWhenBusy(
         () => this.updateSession(record.next, record.expectedVersion, record.answer),
-        () => this.sessionWritten(record.next, record.expectedVersion + 1),
+        () => this.sessionWritten(record.next, record.expectedVersion + 1, record.attemptId),
       );
-    } catch (error) {
-      await retryWhenBusy(() => this.releaseAttempt(record.attemptId, record.usedAt)).catch(() => undefined);
-      throw error;
+      if (session) break;
+      if ((await this.answeredAttempts(record.next.id)).includes(record.attemptId)) return { ok: false, conflict: 'attempt-used' };
+      const stored = await this.sessions.findById(record.next.id).select({ version: 1 }).lean<Pick<SessionDoc, 'version'>>().exec();
+      if (stored?.version !== record.expectedVersion) {
+        // The session changed under it (another callback, the sweep): this callback can no longer apply.
+        await retryWhenBusy(() => this.markAttemptUsed(record.attemptId, record.usedAt)).catch(() => undefined);
+        return { ok: false, conflict: 'session-changed' };
+      }
+      // Same version, not written: its mutex is held, by a writer of this moment or one that stopped
+      // with the store (taken over after MUTEX_STALE_MS). Not a replay: wait for it.
+      if (Date.now() > waitUntil) throw new Error('recordCallback: the session stayed locked by another writer');
+      await new Promise((resolve) => setTimeout(resolve, 25 + Math.floor(Math.random() * 25)));
     }
-    if (!session) return { ok: false, conflict: 'session-changed' };
-    // Filed in sence_answers, then taken off the session. Either step may fail (after its own
-    // busy tries): the answer then stays in the session's unfiledAnswers, where listAnswers finds
-    // it, and the callback is still accepted — its answer is stored.
+    // Committed. What follows may be lost to a crash without losing or doubling the callback.
+    await retryWhenBusy(() => this.markAttemptUsed(record.attemptId, record.usedAt)).catch(() => undefined);
     try {
+      // Filed in sence_answers, then taken off the session; kept there if either step fails.
       await retryWhenBusy(async () => {
         try {
           await this.saveAnswer(record.answer);
@@ -690,20 +729,15 @@ export class MongoAttendanceStore implements AttendanceStore {
       // The whole document, as pushed: FerretDB 1.x pulls by equality only (no query on elements).
       await this.sessions.updateOne({ _id: session.id }, { $pull: { unfiledAnswers: answerDocOf(record.answer) } }).exec();
     } catch {
-      // Kept unfiled: see above.
+      // Kept: see above.
     }
     return { ok: true, session };
   }
 
-  private async attemptUsedAt(id: string): Promise<number | null> {
-    const doc = await this.attempts.findById(id).select({ usedAt: 1 }).lean<Pick<AttemptDoc, 'usedAt'>>().exec();
-    return doc?.usedAt ? doc.usedAt.getTime() : null;
-  }
-
   /** The stored session when it is exactly `next` at `version` (written by an earlier try), else null. */
-  private async sessionWritten(next: AttendanceSession, version: number): Promise<AttendanceSession | null> {
+  private async sessionWritten(next: AttendanceSession, version: number, attemptId: string): Promise<AttendanceSession | null> {
     const doc = await this.sessions.findOne({ _id: next.id, version }).lean<SessionDoc>().exec();
-    if (!doc) return null;
+    if (!doc || !(doc.answeredAttempts ?? []).includes(attemptId)) return null;
     const stored = toSession(doc);
     return isDeepStrictEqual(stored, { ...next, version }) ? stored : null;
   }

@@ -143,6 +143,12 @@ export interface SessionDoc {
    * has no transactions on FerretDB), until they are filed in `sence_answers`; see recordCallback.
    */
   unfiledAnswers?: AnswerDoc[];
+  /**
+   * The callback attempts whose answer changed this session, written in the same update (issue #19
+   * §4): the commit point of a callback. An attempt is used when it is listed here, whether or not
+   * its own `usedAt` was written before the store stopped; a second write for it never matches.
+   */
+  answeredAttempts?: string[];
 }
 
 const sessionSchema = new Schema<SessionDoc>(
@@ -169,6 +175,7 @@ const sessionSchema = new Schema<SessionDoc>(
     endReason: nullableString,
     version: Number,
     unfiledAnswers: { type: [Schema.Types.Mixed], default: undefined },
+    answeredAttempts: { type: [String], default: undefined },
   },
   { ...OPTIONS, collection: 'sence_sessions' },
 );
