@@ -703,8 +703,15 @@ export class MongoAttendanceStore implements AttendanceStore {
         () => this.sessionWritten(record.next, record.expectedVersion + 1, record.attemptId),
       );
       if (session) break;
-      if ((await this.answeredAttempts(record.next.id)).includes(record.attemptId)) return { ok: false, conflict: 'attempt-used' };
-      const stored = await this.sessions.findById(record.next.id).select({ version: 1 }).lean<Pick<SessionDoc, 'version'>>().exec();
+      // One read of both fields: the commit writes them in one document update, so a callback that
+      // lost the race to the same attempt's commit always sees it listed (two reads could see the
+      // attempt not yet listed, then the version already moved: a replay taken for 'session-changed').
+      const stored = await this.sessions
+        .findById(record.next.id)
+        .select({ version: 1, answeredAttempts: 1 })
+        .lean<Pick<SessionDoc, 'version' | 'answeredAttempts'>>()
+        .exec();
+      if ((stored?.answeredAttempts ?? []).includes(record.attemptId)) return { ok: false, conflict: 'attempt-used' };
       if (stored?.version !== record.expectedVersion) {
         // The session changed under it (another callback, the sweep): this callback can no longer apply.
         await retryWhenBusy(() => this.markAttemptUsed(record.attemptId, record.usedAt)).catch(() => undefined);
