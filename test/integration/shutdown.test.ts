@@ -138,8 +138,14 @@ describe(`SIGTERM (npm start, ${testStore()})`, () => {
   });
 
   it('cuts a request that outlives SHUTDOWN_TIMEOUT_SECONDS and still exits 0', async () => {
-    const main = await startMain(dir, { SHUTDOWN_TIMEOUT_SECONDS: '1' });
+    // One worker: the probe below then proves that the process holding the stuck request has read
+    // its headers. Found in CI: without the probe, a SIGTERM handled before the worker read them
+    // found no request in flight and exited at once (60 ms), as a connection not yet read is closed.
+    const main = await startMain(dir, { SHUTDOWN_TIMEOUT_SECONDS: '1', WEB_CONCURRENCY: '1' });
     const stuck = await halfSentRequest(main.port, '/cb/ok/x.y', 'IdSesionAlumno=x&RunAlumno=12345678-5');
+    const probe = await fetch(`http://127.0.0.1:${main.port}/healthz`);
+    expect(probe.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
     const started = Date.now();
     main.child.kill('SIGTERM');
     expect(await main.exited).toBe(0);

@@ -6,6 +6,7 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { PendingLaunchStore } from '../ports';
+import { deleteExpiredDocs } from './mongo-stores';
 
 interface PendingLaunchDoc {
   _id: string;
@@ -41,10 +42,6 @@ export class MongoPendingLaunchStore implements PendingLaunchStore {
   }
 
   async deleteExpired(now: Date, limit?: number): Promise<number> {
-    if (limit === undefined) return (await this.model.deleteMany({ expiresAt: { $lte: now } }).exec()).deletedCount;
-    if (limit <= 0) return 0;
-    const ids = await this.model.find({ expiresAt: { $lte: now } }).select({ _id: 1 }).limit(limit).lean<Array<{ _id: string }>>().exec();
-    if (ids.length === 0) return 0;
-    return (await this.model.deleteMany({ _id: { $in: ids.map((d) => d._id) } }).exec()).deletedCount;
+    return deleteExpiredDocs(this.model, now, limit);
   }
 }

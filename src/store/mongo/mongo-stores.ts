@@ -1001,10 +1001,19 @@ export class MongoLoginStateStore implements LoginStateStore {
 
   /** The sweep (no TTL index: FerretDB 1.x has none). Returns how many. */
   async deleteExpired(now: Date, limit?: number): Promise<number> {
-    if (limit === undefined) return (await this.model.deleteMany({ expiresAt: { $lte: now } }).exec()).deletedCount;
-    if (limit <= 0) return 0;
-    const ids = await this.model.find({ expiresAt: { $lte: now } }).select({ _id: 1 }).limit(limit).lean<Array<{ _id: string }>>().exec();
-    if (ids.length === 0) return 0;
-    return (await this.model.deleteMany({ _id: { $in: ids.map((d) => d._id) } }).exec()).deletedCount;
+    return deleteExpiredDocs(this.model, now, limit);
   }
+}
+
+/**
+ * The tool's own expiry sweep for a collection with an `expiresAt` field (no TTL index: FerretDB 1.x
+ * has none): everything expired, or at most `limit` documents of it. Returns how many were deleted.
+ */
+export async function deleteExpiredDocs<T extends { _id: string; expiresAt: Date }>(model: Model<T>, now: Date, limit?: number): Promise<number> {
+  const expired = { expiresAt: { $lte: now } } as Parameters<Model<T>['deleteMany']>[0];
+  if (limit === undefined) return (await model.deleteMany(expired).exec()).deletedCount;
+  if (limit <= 0) return 0;
+  const ids = await model.find(expired).select({ _id: 1 }).limit(limit).lean<Array<{ _id: string }>>().exec();
+  if (ids.length === 0) return 0;
+  return (await model.deleteMany({ _id: { $in: ids.map((d) => d._id) } } as Parameters<Model<T>['deleteMany']>[0]).exec()).deletedCount;
 }
